@@ -1,0 +1,39 @@
+# Everything a newcomer or CI needs: `make demo` and `make test` set up .venv themselves.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+UV_VERSION := 0.13.9
+STAMP := $(VENV)/.installed-stamp
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: venv test unit lint demo bench docs constraints clean
+
+venv: $(STAMP)
+
+# Reinstall whenever the dependency declarations change; constraints.txt pins every package.
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(VENV)/bin/uv pip install --quiet --python $(PY) --constraint constraints.txt --editable ".[test,emulator]"
+	touch $@
+
+test: $(STAMP) lint
+	$(PY) -m pytest
+
+unit: $(STAMP)
+	$(PY) -m pytest -m "not integration and not e2e"
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+demo: $(STAMP)
+	$(PY) -m airflow_connect_fed.demo
+
+# Re-resolve every pin (needs PyPI); commit the result.
+constraints:
+	$(VENV)/bin/uv pip compile pyproject.toml --extra test --extra emulator --python-version 3.11 --upgrade -o constraints.txt
+
+clean:
+	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache

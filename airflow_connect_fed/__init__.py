@@ -1,0 +1,9 @@
+"""Apache Airflow provider for Amazon Connect federation tokens."""
+
+from __future__ import annotations
+
+from airflow_connect_fed.reference import load_federation_token
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "load_federation_token"]

@@ -1,0 +1,98 @@
+"""Errors raised by airflow-connect-fed.
+
+Every error a user can cause is a :class:`ConnectFederationError`. Messages say
+what was wrong, with the offending value, and what to do; they never contain a
+token.
+"""
+
+from __future__ import annotations
+
+
+class ConnectFederationError(Exception):
+    """Base class of every error raised by this provider."""
+
+
+class InvalidInputError(ConnectFederationError, ValueError):
+    """An argument was rejected before any network call was made."""
+
+
+class InvalidInstanceIdError(InvalidInputError):
+    """``instance_id`` is neither a valid Connect instance ID nor an instance ARN."""
+
+
+class InvalidConnectUserError(InvalidInputError):
+    """``connect_user`` cannot be used as an STS role session name."""
+
+
+class InvalidDestinationError(InvalidInputError):
+    """The token destination is unknown or incompletely configured."""
+
+
+class InvalidFederationTokenError(ConnectFederationError, ValueError):
+    """A value could not be read as a federation token or a reference to one."""
+
+
+class ConnectApiError(ConnectFederationError):
+    """Amazon Connect (or STS) answered a request with an error.
+
+    :param error_code: the AWS error code, e.g. ``UserNotFoundException``.
+    :param status_code: the HTTP status code of the answer, when known.
+    :param instance_id: the Connect instance the call was for.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        error_code: str = "",
+        status_code: int | None = None,
+        instance_id: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.error_code = error_code
+        self.status_code = status_code
+        self.instance_id = instance_id
+
+
+class InvalidRequestError(ConnectApiError):
+    """``InvalidRequestException`` (400): Connect rejected the request."""
+
+
+class InvalidParameterError(ConnectApiError):
+    """``InvalidParameterException`` (400): a parameter, usually the instance ID, is not valid."""
+
+
+class InstanceNotFoundError(ConnectApiError):
+    """``ResourceNotFoundException`` (404): no Connect instance with that ID in this account and region."""
+
+
+class UserNotFoundError(ConnectApiError):
+    """``UserNotFoundException`` (404): no Connect user matches the calling IAM identity."""
+
+
+class DuplicateResourceError(ConnectApiError):
+    """``DuplicateResourceException`` (409): the user federated earlier through a different IAM role."""
+
+
+class InternalServiceError(ConnectApiError):
+    """``InternalServiceException`` (500): Connect failed; retried before this is raised."""
+
+
+class ThrottlingError(ConnectApiError):
+    """``ThrottlingException`` (429): over the API quota; retried before this is raised."""
+
+
+class AccessDeniedError(ConnectApiError):
+    """``AccessDeniedException`` (403): the calling identity lacks ``connect:GetFederationToken``."""
+
+
+class RootCredentialsError(ConnectApiError):
+    """The calling identity is the account root, which Connect refuses to federate."""
+
+
+class AssumeRoleError(ConnectApiError):
+    """``sts:AssumeRole`` failed for a Connect user's session."""
+
+
+class AwsConnectionError(ConnectApiError):
+    """AWS could not be reached or no credentials were found."""

@@ -1,0 +1,274 @@
+"""Hook for Amazon Connect's GetFederationToken on top of the amazon provider's AwsBaseHook."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from airflow_connect_fed import botocore_log
+from airflow_connect_fed import exceptions as exc
+from airflow_connect_fed.connect_user import validate_connect_user
+from airflow_connect_fed.instance import InstanceRef
+from airflow_connect_fed.token import FederationToken
+
+if TYPE_CHECKING:
+    import boto3
+    from botocore.config import _RetryDict
+    from mypy_boto3_connect import ConnectClient
+    from mypy_boto3_sts import STSClient
+
+#: botocore's standard retry mode: at most 5 attempts in all, jittered exponential backoff for
+#: throttling and 5xx answers, no retry for other 4xx.
+DEFAULT_RETRIES: _RetryDict = {"mode": "standard", "total_max_attempts": 5}
+
+_ROOT_REFUSAL = "cannot be used for federation with"
+
+
+@dataclass(frozen=True)
+class _Caller:
+    """Who calls GetFederationToken: the identity the token will belong to."""
+
+    client: ConnectClient
+    description: str | None = None
+
+
+class ConnectFederationHook(AwsBaseHook):
+    """Get Amazon Connect federation tokens (``GetFederationToken``) through an Airflow ``aws`` connection.
+
+    The token belongs to the Connect user that matches the calling IAM identity.
+    For a token of a given agent, pass ``connect_user`` and ``role_arn``: the hook
+    assumes the role with ``RoleSessionName=connect_user`` and calls as that session.
+
+    Throttling and 5xx answers are retried with botocore's ``standard`` retry mode
+    (5 attempts) unless ``config`` or the connection's ``config_kwargs`` set ``retries``.
+
+    :param aws_conn_id: Airflow ``aws`` connection to call with.
+    :param region_name: AWS region; when ``instance_id`` is an ARN its region is used if this is unset.
+    :param verify: whether to verify SSL certificates, or a CA bundle path.
+    :param config: botocore ``Config`` (or its keyword dict) for the clients.
+    """
+
+    conn_type = "aws"
+    hook_name = "Amazon Connect Federation"
+
+    def __init__(
+        self,
+        aws_conn_id: str | None = AwsBaseHook.default_conn_name,
+        region_name: str | None = None,
+        verify: bool | str | None = None,
+        config: Config | dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        kwargs["client_type"] = "connect"
+        super().__init__(
+            aws_conn_id=aws_conn_id, region_name=region_name, verify=verify, config=config, **kwargs
+        )
+
+    @property
+    def config(self) -> Config:
+        """The botocore config, with standard-mode retries unless retries were configured."""
+        config = super().config
+        if getattr(config, "retries", None):  # not in botocore's type stubs
+            return config
+        return config.merge(Config(retries=DEFAULT_RETRIES))
+
+    def get_federation_token(
+        self, instance_id: str, *, connect_user: str | None = None, role_arn: str | None = None
+    ) -> FederationToken:
+        """Return the federation token of the calling identity, or of ``connect_user`` via ``role_arn``.
+
+        :param instance_id: Connect instance ID or instance ARN.
+        :param connect_user: Connect username; the role session is named after it.
+        :param role_arn: IAM role whose sessions map to Connect users (required with ``connect_user``).
+        """
+        instance = InstanceRef.parse(instance_id)
+        region = instance.resolve_region(self._region_name)
+        if connect_user is None and role_arn is not None:
+            raise exc.InvalidConnectUserError(
+                f"role_arn {role_arn!r} was given without connect_user. Pass connect_user, the Connect "
+                "username to use as the role session name, or drop role_arn to call as the connection's identity."
+            )
+        if connect_user is None:
+            return self._federate(instance, _Caller(self._connect_client(region)))
+        validate_connect_user(connect_user, role_arn)
+        assert role_arn is not None  # checked by validate_connect_user
+        session = self.get_session(region_name=region)
+        caller = self._assume_connect_user(session, self._sts_client(session), region, connect_user, role_arn)
+        return self._federate(instance, caller)
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Resolve the connection's identity; fail for the account root, which Connect never federates."""
+        try:
+            identity = self._sts_client(self.get_session()).get_caller_identity()
+        except (ClientError, BotoCoreError) as error:
+            return False, f"Could not resolve the connection's AWS identity: {error}"
+        arn = identity["Arn"]
+        if _is_root(arn):
+            return False, (
+                f"The connection authenticates as the account root ({arn}). Amazon Connect refuses root "
+                "credentials for federation: use an IAM user or role that maps to a Connect user."
+            )
+        return True, (
+            f"Connected as {arn} (account {identity['Account']}, region {self.region_name or 'default'}). "
+            "GetFederationToken returns the token of the Connect user this identity maps to."
+        )
+
+    def _connect_client(self, region: str | None) -> ConnectClient:
+        if region is None or region == self.region_name:
+            return self.conn
+        return self.get_client_type(region_name=region)
+
+    def _sts_client(self, session: boto3.session.Session) -> STSClient:
+        return session.client(
+            "sts",
+            endpoint_url=self.conn_config.get_service_endpoint_url("sts"),
+            config=self._get_config(),
+            verify=self.verify,
+        )
+
+    def _assume_connect_user(
+        self,
+        session: boto3.session.Session,
+        sts: STSClient,
+        region: str | None,
+        connect_user: str,
+        role_arn: str,
+    ) -> _Caller:
+        """Assume ``role_arn`` as session ``connect_user`` and return a Connect client for that session."""
+        try:
+            credentials = sts.assume_role(RoleArn=role_arn, RoleSessionName=connect_user)["Credentials"]
+        except ClientError as error:
+            code, message, status = _error_parts(error)
+            raise exc.AssumeRoleError(
+                f"Could not assume role {role_arn} with session name {connect_user!r} for Connect user "
+                f"{connect_user!r}: {code}: {message}. Check that the connection's identity may call "
+                "sts:AssumeRole on that role and that its trust policy allows it.",
+                error_code=code,
+                status_code=status,
+            ) from None
+        except BotoCoreError as error:
+            raise _connection_error(error, None) from None
+        client = session.client(
+            "connect",
+            region_name=region,
+            endpoint_url=self.conn_config.get_service_endpoint_url("connect"),
+            config=self._get_config(),
+            verify=self.verify,
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+        )
+        return _Caller(client, f"assumed-role session {connect_user!r} of {role_arn}")
+
+    def _federate(self, instance: InstanceRef, caller: _Caller) -> FederationToken:
+        botocore_log.install()
+        try:
+            response = caller.client.get_federation_token(InstanceId=instance.instance_id)
+        except ClientError as error:
+            raise self._translate(error, instance, caller) from None
+        except BotoCoreError as error:
+            raise _connection_error(error, instance.instance_id) from None
+        token = FederationToken.from_dict(response, instance_id=instance.instance_id)
+        _mask(token)
+        return token
+
+    def _translate(self, error: ClientError, instance: InstanceRef, caller: _Caller) -> exc.ConnectApiError:
+        code, message, status = _error_parts(error)
+        identity = caller.description or self._describe_caller(caller)
+        if _ROOT_REFUSAL in message:
+            return exc.RootCredentialsError(
+                f"Amazon Connect refuses to federate the account root ({identity}) on instance "
+                f"{instance.instance_id!r}. Use an IAM user, or a role session, whose name matches a Connect "
+                "user: set the connection's credentials or pass connect_user= and role_arn=.",
+                error_code=code,
+                status_code=status,
+                instance_id=instance.instance_id,
+            )
+        error_class, advice = _ERRORS.get(code, (exc.ConnectApiError, ""))
+        attempts = error.response.get("ResponseMetadata", {}).get("RetryAttempts", 0)
+        retried = f" after {attempts + 1} attempts" if attempts else ""
+        return error_class(
+            f"GetFederationToken for instance {instance.instance_id!r} as {identity} failed{retried} with "
+            f"{code} (HTTP {status}): {message} {advice}".rstrip(),
+            error_code=code,
+            status_code=status,
+            instance_id=instance.instance_id,
+        )
+
+    def _describe_caller(self, caller: _Caller) -> str:
+        """Name the calling identity for an error message; best effort, one extra STS call."""
+        try:
+            sts = self._sts_client(self.get_session(region_name=caller.client.meta.region_name))
+            return f"identity {sts.get_caller_identity()['Arn']}"
+        except (ClientError, BotoCoreError):
+            return "the connection's identity"
+
+
+_ERRORS: dict[str, tuple[type[exc.ConnectApiError], str]] = {
+    "InvalidRequestException": (
+        exc.InvalidRequestError,
+        "GetFederationToken needs an instance with SAML 2.0 identity management; check the instance's setup.",
+    ),
+    "InvalidParameterException": (
+        exc.InvalidParameterError,
+        "Check the instance ID: 1 to 100 characters, as shown in the instance ARN.",
+    ),
+    "ResourceNotFoundException": (
+        exc.InstanceNotFoundError,
+        "No such instance in this account and region: check instance_id and region_name.",
+    ),
+    "UserNotFoundException": (
+        exc.UserNotFoundError,
+        "No Connect user matches this identity. Create a Connect user whose username equals the IAM "
+        "user name or role session name (case-sensitive), or pass connect_user= with role_arn=.",
+    ),
+    "DuplicateResourceException": (
+        exc.DuplicateResourceError,
+        "This Connect user federated before through a different IAM role, and Connect keeps that binding: "
+        "call through the role it first federated with.",
+    ),
+    "InternalServiceException": (
+        exc.InternalServiceError,
+        "Amazon Connect failed internally; retry later.",
+    ),
+    "ThrottlingException": (
+        exc.ThrottlingError,
+        "Over the GetFederationToken quota (about 2 requests/s per account and region): spread callers "
+        "out with an Airflow pool or use get_federation_tokens, which paces its calls.",
+    ),
+    "AccessDeniedException": (
+        exc.AccessDeniedError,
+        "Allow connect:GetFederationToken on the instance (and its users) in this identity's IAM policy.",
+    ),
+}
+
+
+def _error_parts(error: ClientError) -> tuple[str, str, int | None]:
+    details = error.response.get("Error", {})
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return str(details.get("Code", "Unknown")), str(details.get("Message", "")).strip(), status
+
+
+def _connection_error(error: BotoCoreError, instance_id: str | None) -> exc.AwsConnectionError:
+    target = f" for instance {instance_id!r}" if instance_id else ""
+    return exc.AwsConnectionError(
+        f"Could not call AWS{target}: {error}. Check the connection's credentials, region and endpoint_url.",
+        error_code=type(error).__name__,
+        instance_id=instance_id,
+    )
+
+
+def _is_root(arn: str) -> bool:
+    return arn.endswith(":root")
+
+
+def _mask(token: FederationToken) -> None:
+    """Register both tokens with Airflow's secret masker before anything can log them."""
+    from airflow.sdk.log import mask_secret
+
+    mask_secret(token.access_token)
+    mask_secret(token.refresh_token)

@@ -1,0 +1,29 @@
+"""Reading a token back from what the operator left in XCom."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from airflow_connect_fed.exceptions import InvalidFederationTokenError
+from airflow_connect_fed.token import FederationToken
+
+
+def load_federation_token(value: Mapping[str, Any] | str) -> FederationToken:
+    """Return the :class:`FederationToken` behind an XCom value of ``GetFederationTokenOperator``.
+
+    ``value`` is the token itself (``destination="xcom"``) or its JSON text.
+    """
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            raise InvalidFederationTokenError(
+                "The value is a string but not JSON; pass the XCom value GetFederationTokenOperator returned."
+            ) from None
+    if not isinstance(value, Mapping):
+        raise InvalidFederationTokenError(
+            f"Expected the XCom value of GetFederationTokenOperator (a mapping), got {type(value).__name__}."
+        )
+    return FederationToken.from_dict(value)

@@ -1,0 +1,22 @@
+"""Test-wide setup: an isolated AIRFLOW_HOME, no real AWS credentials, and a fake Connect federation API."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+_HOME = tempfile.mkdtemp(prefix="connect-fed-tests-")
+os.environ["AIRFLOW_HOME"] = _HOME
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
+os.environ.pop("AWS_PROFILE", None)
+os.environ.pop("AWS_SESSION_TOKEN", None)
+# Fake keys only: nothing in the tests may reach AWS.
+os.environ["AWS_ACCESS_KEY_ID"] = "AKIAUNITTESTCALLER00"
+os.environ["AWS_SECRET_ACCESS_KEY"] = "unit-test-secret"
+os.environ["AWS_CONFIG_FILE"] = os.devnull
+os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
+os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+
+pytest_plugins = ["tests.fake_connect_api"]

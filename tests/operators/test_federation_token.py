@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+import structlog
+from airflow.sdk import DAG
+from moto import mock_aws
+
+from airflow_connect_fed import load_federation_token
+from airflow_connect_fed.destinations import TokenDestination
+from airflow_connect_fed.exceptions import (
+    InvalidDestinationError,
+    InvalidFederationTokenError,
+    InvalidInputError,
+    UserNotFoundError,
+)
+from airflow_connect_fed.operators.federation_token import GetFederationTokenOperator
+from tests.fake_connect_api import ACCESS_TOKEN, INSTANCE_ID, REFRESH_TOKEN
+
+ROLE_ARN = "arn:aws:iam::123456789012:role/ConnectFederation"
+
+
+def make_operator(**kwargs) -> GetFederationTokenOperator:
+    kwargs.setdefault("task_id", "get_token")
+    kwargs.setdefault("instance_id", INSTANCE_ID)
+    kwargs.setdefault("aws_conn_id", None)
+    kwargs.setdefault("region_name", "us-east-1")
+    return GetFederationTokenOperator(**kwargs)
+
+
+def test_template_fields():
+    assert set(GetFederationTokenOperator.template_fields) == {
+        "instance_id",
+        "connect_user",
+        "role_arn",
+        "secret_key",
+        "aws_conn_id",
+        "region_name",
+        "verify",
+    }
+
+
+def test_template_fields_render():
+    with DAG("render", schedule=None, start_date=datetime(2026, 1, 1)):
+        op = make_operator(
+            instance_id="{{ params.instance }}",
+            connect_user="{{ params.user }}",
+            role_arn="arn:aws:iam::{{ params.account }}:role/Federation",
+            aws_conn_id="{{ params.conn }}",
+            region_name="{{ params.region }}",
+            params={
+                "instance": INSTANCE_ID,
+                "user": "agent-7",
+                "account": "123456789012",
+                "conn": "connect_prod",
+                "region": "eu-west-2",
+            },
+        )
+    op.render_template_fields({"params": op.params})
+    assert op.instance_id == INSTANCE_ID
+    assert op.connect_user == "agent-7"
+    assert op.role_arn == "arn:aws:iam::123456789012:role/Federation"
+    assert op.aws_conn_id == "connect_prod"
+    assert op.region_name == "eu-west-2"
+
+
+def test_execute_pushes_the_token_dict(federation_api):
+    with mock_aws(), structlog.testing.capture_logs() as logs:
+        value = make_operator(connect_user="agent-1", role_arn=ROLE_ARN).execute({})
+    token = load_federation_token(value)
+    assert value == token.to_dict()
+    assert token.access_token == ACCESS_TOKEN
+    assert token.instance_id == INSTANCE_ID
+    (info,) = [entry for entry in logs if entry["event"].startswith("Got a federation token")]
+    assert info["log_level"] == "info"
+    assert info["event"] == (
+        f"Got a federation token for {token.user_arn} on instance {INSTANCE_ID}; "
+        f"the access token expires at {token.access_token_expiration.isoformat()}."
+    )
+    assert ACCESS_TOKEN not in repr(logs)
+    assert REFRESH_TOKEN not in repr(logs)
+
+
+def test_execute_registers_tokens_with_the_masker(federation_api):
+    from airflow.sdk._shared.secrets_masker import redact
+
+    make_operator().execute({})
+    assert redact({"a": ACCESS_TOKEN, "b": [REFRESH_TOKEN]}) == {"a": "***", "b": ["***"]}
+
+
+def test_api_errors_propagate_with_their_class(federation_api):
+    federation_api.fail(404, "UserNotFoundException", "No user.")
+    with pytest.raises(UserNotFoundError, match="No user"):
+        make_operator().execute({})
+
+
+def test_unknown_destination_fails_at_parse_time():
+    with pytest.raises(InvalidDestinationError, match="Unknown destination 'vault'"):
+        make_operator(destination="vault")
+
+
+def test_custom_destination_object(federation_api):
+    class Recorder(TokenDestination):
+        kind = "recorder"
+        written: list = []
+
+        def write(self, token):
+            self.written.append(token)
+            return {"kind": "recorder", "user_arn": token.user_arn}
+
+    destination = Recorder()
+    value = make_operator(destination=destination).execute({})
+    assert value == {"kind": "recorder", "user_arn": destination.written[0].user_arn}
+    assert destination.written[0].access_token == ACCESS_TOKEN
+
+
+@pytest.mark.parametrize("value", [-1, "10", timedelta(seconds=-5), True])
+def test_bad_reuse_window(value):
+    with pytest.raises(
+        InvalidInputError, match="reuse_if_valid_for must be a timedelta or a number of seconds"
+    ):
+        make_operator(reuse_if_valid_for=value)
+
+
+def test_reuse_window_in_seconds():
+    assert make_operator(reuse_if_valid_for=90).reuse_if_valid_for == timedelta(seconds=90)
+
+
+class TestLoadFederationToken:
+    def test_from_json_text(self, federation_api):
+        import json
+
+        value = make_operator().execute({})
+        assert load_federation_token(json.dumps(value)).access_token == ACCESS_TOKEN
+
+    @pytest.mark.parametrize(
+        ("value", "message"), [("not json", "not JSON"), (42, "got int"), ({}, "Credentials")]
+    )
+    def test_bad_values(self, value, message):
+        with pytest.raises(InvalidFederationTokenError, match=message):
+            load_federation_token(value)
