@@ -96,3 +96,11 @@ class AssumeRoleError(ConnectApiError):
 
 class AwsConnectionError(ConnectApiError):
     """AWS could not be reached or no credentials were found."""
+
+
+class DestinationWriteError(ConnectFederationError):
+    """The token could not be written to its destination; what was stored before is unchanged."""
+
+
+class TokenReadError(ConnectFederationError):
+    """A stored token could not be read back."""

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_connect_fed.exceptions import InvalidFederationTokenError
 from airflow_connect_fed.token import FederationToken
+
+if TYPE_CHECKING:
+    from airflow_connect_fed.destinations.base import TokenDestination
 
 
 def load_federation_token(value: Mapping[str, Any] | str) -> FederationToken:
     """Return the :class:`FederationToken` behind an XCom value of ``GetFederationTokenOperator``.
 
-    ``value`` is the token itself (``destination="xcom"``) or its JSON text.
+    ``value`` is the token itself (``destination="xcom"``), a reference to where
+    it was stored (read from there), or the JSON text of either.
     """
     if isinstance(value, str):
         try:
@@ -26,4 +30,25 @@ def load_federation_token(value: Mapping[str, Any] | str) -> FederationToken:
         raise InvalidFederationTokenError(
             f"Expected the XCom value of GetFederationTokenOperator (a mapping), got {type(value).__name__}."
         )
-    return FederationToken.from_dict(value)
+    if "Credentials" in value:
+        token = FederationToken.from_dict(value)
+        token.mask()
+        return token
+    return _destination_class(value.get("kind")).load(value)
+
+
+def _destination_class(kind: object) -> type[TokenDestination]:
+    from airflow_connect_fed.destinations.secrets_backend import SecretsBackendDestination
+    from airflow_connect_fed.destinations.secrets_manager import SecretsManagerDestination
+    from airflow_connect_fed.destinations.ssm import SsmParameterDestination
+
+    classes: dict[object, type[TokenDestination]] = {
+        cls.kind: cls
+        for cls in (SecretsBackendDestination, SecretsManagerDestination, SsmParameterDestination)
+    }
+    if kind not in classes:
+        raise InvalidFederationTokenError(
+            f"The value is neither a federation token nor a reference to one (kind={kind!r}); pass the "
+            "XCom value GetFederationTokenOperator returned."
+        )
+    return classes[kind]

@@ -91,6 +91,13 @@ class FederationToken:
             instance_id=str(data.get("InstanceId") or instance_id or _instance_id_from_user_arn(user_arn)),
         )
 
+    def mask(self) -> None:
+        """Register both tokens with Airflow's secret masker, so logs show ``***`` in their place."""
+        from airflow.sdk.log import mask_secret
+
+        mask_secret(self.access_token)
+        mask_secret(self.refresh_token)
+
     def expires_in(self, now: datetime | None = None) -> timedelta:
         """Time left until the access token expires (negative once expired)."""
         return self.access_token_expiration - (now or datetime.now(timezone.utc))

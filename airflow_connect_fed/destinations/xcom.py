@@ -19,5 +19,11 @@ class XComDestination(TokenDestination):
 
     kind = "xcom"
 
-    def write(self, token: FederationToken) -> dict[str, Any]:
+    def write(self, token: FederationToken, connect_user: str | None = None) -> dict[str, Any]:
         return token.to_dict()
+
+    def put(self, text: str) -> str:
+        raise NotImplementedError("XCom values are pushed by Airflow from the operator's return value.")
+
+    def location(self, version: str | int | None) -> dict[str, Any]:
+        return {}

@@ -11,6 +11,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from airflow_connect_fed import botocore_log
 from airflow_connect_fed import exceptions as exc
+from airflow_connect_fed.aws_error import error_parts
 from airflow_connect_fed.connect_user import validate_connect_user
 from airflow_connect_fed.instance import InstanceRef
 from airflow_connect_fed.token import FederationToken
@@ -142,7 +143,7 @@ class ConnectFederationHook(AwsBaseHook):
         try:
             credentials = sts.assume_role(RoleArn=role_arn, RoleSessionName=connect_user)["Credentials"]
         except ClientError as error:
-            code, message, status = _error_parts(error)
+            code, message, status = error_parts(error)
             raise exc.AssumeRoleError(
                 f"Could not assume role {role_arn} with session name {connect_user!r} for Connect user "
                 f"{connect_user!r}: {code}: {message}. Check that the connection's identity may call "
@@ -173,11 +174,11 @@ class ConnectFederationHook(AwsBaseHook):
         except BotoCoreError as error:
             raise _connection_error(error, instance.instance_id) from None
         token = FederationToken.from_dict(response, instance_id=instance.instance_id)
-        _mask(token)
+        token.mask()
         return token
 
     def _translate(self, error: ClientError, instance: InstanceRef, caller: _Caller) -> exc.ConnectApiError:
-        code, message, status = _error_parts(error)
+        code, message, status = error_parts(error)
         identity = caller.description or self._describe_caller(caller)
         if _ROOT_REFUSAL in message:
             return exc.RootCredentialsError(
@@ -247,12 +248,6 @@ _ERRORS: dict[str, tuple[type[exc.ConnectApiError], str]] = {
 }
 
 
-def _error_parts(error: ClientError) -> tuple[str, str, int | None]:
-    details = error.response.get("Error", {})
-    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-    return str(details.get("Code", "Unknown")), str(details.get("Message", "")).strip(), status
-
-
 def _connection_error(error: BotoCoreError, instance_id: str | None) -> exc.AwsConnectionError:
     target = f" for instance {instance_id!r}" if instance_id else ""
     return exc.AwsConnectionError(
@@ -264,11 +259,3 @@ def _connection_error(error: BotoCoreError, instance_id: str | None) -> exc.AwsC
 
 def _is_root(arn: str) -> bool:
     return arn.endswith(":root")
-
-
-def _mask(token: FederationToken) -> None:
-    """Register both tokens with Airflow's secret masker before anything can log them."""
-    from airflow.sdk.log import mask_secret
-
-    mask_secret(token.access_token)
-    mask_secret(token.refresh_token)

@@ -103,16 +103,25 @@ def test_unknown_destination_fails_at_parse_time():
 def test_custom_destination_object(federation_api):
     class Recorder(TokenDestination):
         kind = "recorder"
-        written: list = []
 
-        def write(self, token):
-            self.written.append(token)
-            return {"kind": "recorder", "user_arn": token.user_arn}
+        def __init__(self):
+            self.texts = []
+
+        def put(self, text):
+            self.texts.append(text)
+            return len(self.texts)
+
+        def location(self, version):
+            return {"slot": version}
 
     destination = Recorder()
     value = make_operator(destination=destination).execute({})
-    assert value == {"kind": "recorder", "user_arn": destination.written[0].user_arn}
-    assert destination.written[0].access_token == ACCESS_TOKEN
+    assert value["kind"] == "recorder"
+    assert value["slot"] == 1
+    assert value["instance_id"] == INSTANCE_ID
+    assert ACCESS_TOKEN not in repr(value)
+    assert REFRESH_TOKEN not in repr(value)
+    assert ACCESS_TOKEN in destination.texts[0]
 
 
 @pytest.mark.parametrize("value", [-1, "10", timedelta(seconds=-5), True])
@@ -124,7 +133,18 @@ def test_bad_reuse_window(value):
 
 
 def test_reuse_window_in_seconds():
-    assert make_operator(reuse_if_valid_for=90).reuse_if_valid_for == timedelta(seconds=90)
+    op = make_operator(destination="secrets_backend", secret_key="connect/agent-1", reuse_if_valid_for=90)
+    assert op.reuse_if_valid_for == timedelta(seconds=90)
+
+
+def test_reuse_needs_a_stored_destination():
+    with pytest.raises(InvalidInputError, match="reuse_if_valid_for needs a destination that stores the token"):
+        make_operator(reuse_if_valid_for=60)
+
+
+def test_secrets_backend_needs_secret_key():
+    with pytest.raises(InvalidDestinationError, match=r'destination="secrets_backend" needs secret_key'):
+        make_operator(destination="secrets_backend")
 
 
 class TestLoadFederationToken:
@@ -135,7 +155,7 @@ class TestLoadFederationToken:
         assert load_federation_token(json.dumps(value)).access_token == ACCESS_TOKEN
 
     @pytest.mark.parametrize(
-        ("value", "message"), [("not json", "not JSON"), (42, "got int"), ({}, "Credentials")]
+        ("value", "message"), [("not json", "not JSON"), (42, "got int"), ({}, "neither a federation token nor a reference")]
     )
     def test_bad_values(self, value, message):
         with pytest.raises(InvalidFederationTokenError, match=message):

@@ -1,0 +1,113 @@
+"""Write the token where Airflow's configured secrets backend reads the Variable ``secret_key``.
+
+Downstream tasks then read it with ``Variable.get(secret_key, deserialize_json=True)``
+or ``{{ var.json[secret_key] }}``; no code of this provider sits in between.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow_connect_fed.destinations.base import StoredToken, TokenDestination, deserialize
+from airflow_connect_fed.exceptions import InvalidDestinationError, TokenReadError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from airflow_connect_fed.destinations.secrets_manager import SecretsManagerDestination
+    from airflow_connect_fed.destinations.ssm import SsmParameterDestination
+    from airflow_connect_fed.token import FederationToken
+
+SECRETS_MANAGER_BACKEND = "airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend"
+SSM_BACKEND = "airflow.providers.amazon.aws.secrets.systems_manager.SystemsManagerParameterStoreBackend"
+SUPPORTED_BACKENDS = (SECRETS_MANAGER_BACKEND, SSM_BACKEND)
+
+
+class SecretsBackendDestination(TokenDestination):
+    """Store under the Variable ``secret_key`` of the ``[secrets] backend`` Airflow is configured with.
+
+    The backend object itself (built from ``[secrets] backend_kwargs``) supplies
+    the client, so its ``endpoint_url``, region, credentials, prefix and
+    separator are honoured exactly as when it reads.
+    """
+
+    kind = "secrets_backend"
+
+    def __init__(self, secret_key: str | None) -> None:
+        if not isinstance(secret_key, str) or not secret_key:
+            raise InvalidDestinationError(
+                f'destination="secrets_backend" needs secret_key, the Variable name downstream tasks read; '
+                f"got secret_key={secret_key!r}."
+            )
+        self.secret_key = secret_key
+
+    @cached_property
+    def _target(self) -> SecretsManagerDestination | SsmParameterDestination:
+        return self.target()
+
+    def put(self, text: str) -> str | int:
+        return self._target.put(text)
+
+    def location(self, version: str | int | None) -> dict[str, Any]:
+        where = self._target.location(version)
+        del where["aws_conn_id"], where["region_name"]  # the backend's own settings apply
+        return {"secret_key": self.secret_key, **where}
+
+    def read_current(self) -> StoredToken | None:
+        return self._target.read_current()
+
+    @classmethod
+    def load(cls, reference: Mapping[str, Any]) -> FederationToken:
+        """Read through the configured backend, as ``Variable.get`` would."""
+        destination = cls(reference.get("secret_key"))
+        value = destination.backend().get_variable(destination.secret_key)
+        if value is None:
+            raise TokenReadError(
+                f"The secrets backend has no Variable {destination.secret_key!r}; was the token written?"
+            )
+        return deserialize(value, f"Variable {destination.secret_key!r}").token
+
+    def backend(self) -> Any:
+        """The configured backend instance, or a clear error when it cannot hold the token."""
+        from airflow.configuration import conf
+        from airflow.utils.module_loading import import_string
+
+        path = conf.get("secrets", "backend", fallback="") or ""
+        if path not in SUPPORTED_BACKENDS:
+            raise InvalidDestinationError(
+                f'destination="secrets_backend" writes where the configured secrets backend reads, but '
+                f"[secrets] backend is {path or 'not set'!r}. Supported: {', '.join(SUPPORTED_BACKENDS)}. "
+                "Configure one of them, or pass SecretsManagerDestination/SsmParameterDestination."
+            )
+        kwargs = json.loads(conf.get("secrets", "backend_kwargs", fallback="") or "{}")
+        backend = import_string(path)(**kwargs)
+        if backend.variables_prefix is None:
+            raise InvalidDestinationError(
+                f"The configured {type(backend).__name__} has variables_prefix=None, so it reads no "
+                "Variables: set variables_prefix in [secrets] backend_kwargs."
+            )
+        pattern = getattr(backend, "variables_lookup_pattern", None)
+        if pattern and not re.match(pattern, self.secret_key, re.IGNORECASE):
+            raise InvalidDestinationError(
+                f"secret_key {self.secret_key!r} does not match the backend's variables_lookup_pattern "
+                f"{pattern!r}, so the backend would never read it. Choose a matching key."
+            )
+        return backend
+
+    def target(self) -> SecretsManagerDestination | SsmParameterDestination:
+        """The concrete store and name the configured backend reads ``secret_key`` from."""
+        backend = self.backend()
+        if type(backend).__name__ == "SecretsManagerBackend":
+            from airflow_connect_fed.destinations.secrets_manager import SecretsManagerDestination
+
+            secret_id = backend.build_path(backend.variables_prefix, self.secret_key, backend.sep)
+            return SecretsManagerDestination(secret_id, aws_conn_id=None, client=backend.client)
+        from airflow_connect_fed.destinations.ssm import SsmParameterDestination
+
+        name = backend.build_path(backend.variables_prefix, self.secret_key)
+        return SsmParameterDestination(
+            name if name.startswith("/") else f"/{name}", aws_conn_id=None, client=backend.client
+        )

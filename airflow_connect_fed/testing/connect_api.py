@@ -1,0 +1,332 @@
+"""The Connect operations moto lacks, answered in Connect's restJson wire format, as WSGI middleware.
+
+Requests signed for the ``connect`` service on the CreateUser, DescribeUser, ListUsers and
+GetFederationToken paths are handled here; every other request goes to moto's application unchanged,
+so one endpoint URL serves both. Errors are a JSON ``{"Message": ...}`` body plus the
+``x-amzn-ErrorType`` header, which botocore's restJson parser turns into ``ClientError`` codes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from moto.connect.models import Instance, connect_backends
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from airflow_connect_fed.testing.identity import SigningScope, request_account, resolve_caller, signing_scope
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+    from airflow_connect_fed.testing.counters import FederationCounters, Outcome
+    from airflow_connect_fed.testing.directory import InstanceKey, UserDirectory
+    from airflow_connect_fed.testing.faults import FaultInjector
+    from airflow_connect_fed.testing.quota import Quota
+
+logger = logging.getLogger(__name__)
+
+MAX_INSTANCE_ID_LENGTH = 100
+MAX_USERNAME_LENGTH = 100
+MAX_LIST_RESULTS = 1000
+DEFAULT_LIST_RESULTS = 100
+
+_STATUS = {
+    "InvalidRequestException": 400,
+    "InvalidParameterException": 400,
+    "ResourceNotFoundException": 404,
+    "UserNotFoundException": 404,
+    "DuplicateResourceException": 409,
+    "ThrottlingException": 429,
+    "InternalServiceException": 500,
+}
+
+# Optional CreateUser fields that DescribeUser returns as sent (Password is never returned).
+_USER_SETTINGS = (
+    "IdentityInfo",
+    "PhoneConfig",
+    "DirectoryUserId",
+    "SecurityProfileIds",
+    "RoutingProfileId",
+    "HierarchyGroupId",
+    "Tags",
+    "AutoAcceptConfigs",
+    "AfterContactWorkConfigs",
+    "PhoneNumberConfigs",
+    "PersistentConnectionConfigs",
+    "VoiceEnhancementConfigs",
+)
+
+_ROUTES = Map(
+    [
+        Rule("/users/<instance_id>", methods=["PUT"], endpoint="create_user"),
+        Rule("/users/<instance_id>/<user_id>", methods=["GET"], endpoint="describe_user"),
+        Rule("/users-summary/<instance_id>", methods=["GET"], endpoint="list_users"),
+        # <path:...> so an InstanceId with a slash (an ARN) still gets a Connect error, not moto's.
+        Rule("/user/federate/<path:instance_id>", methods=["GET"], endpoint="get_federation_token"),
+    ],
+    strict_slashes=False,
+)
+
+
+class ConnectError(Exception):
+    """A Connect API error: the code becomes ``x-amzn-ErrorType``, the message the JSON body."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = _STATUS[code]
+
+    @property
+    def outcome(self) -> Outcome:
+        """How a federation request that failed with this error is counted."""
+        if self.code == "ThrottlingException":
+            return "throttled"
+        if self.code == "InternalServiceException":
+            return "faulted"
+        return "rejected"
+
+
+Handler = Callable[[Request, SigningScope, dict[str, str]], dict[str, Any]]
+
+
+class ConnectApi:
+    """WSGI middleware in front of moto that serves Connect users and GetFederationToken."""
+
+    def __init__(
+        self,
+        moto_app: WSGIApplication,
+        *,
+        users: UserDirectory,
+        quota: Quota,
+        faults: FaultInjector,
+        counters: FederationCounters,
+        root_access_key: str,
+        token_ttl: int,
+    ) -> None:
+        self._moto_app = moto_app
+        self._users = users
+        self._quota = quota
+        self._faults = faults
+        self._counters = counters
+        self._root_access_key = root_access_key
+        self._token_ttl = token_ttl
+        self._handlers: dict[str, Handler] = {
+            "create_user": self._create_user,
+            "describe_user": self._describe_user,
+            "list_users": self._list_users,
+            "get_federation_token": self._get_federation_token,
+        }
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        scope = signing_scope(environ.get("HTTP_AUTHORIZATION"))
+        route = _match(environ) if scope is not None and scope.service == "connect" else None
+        if scope is None or route is None:
+            return self._moto_app(environ, start_response)
+        endpoint, args = route
+        response = self._respond(self._handlers[endpoint], Request(environ), scope, args)
+        return response(environ, start_response)
+
+    def _respond(
+        self, handler: Handler, request: Request, scope: SigningScope, args: dict[str, str]
+    ) -> Response:
+        try:
+            return _json_response(200, handler(request, scope, args))
+        except ConnectError as error:
+            return _json_response(error.status, {"Message": error.message}, error.code)
+        except Exception:
+            logger.exception("Connect emulator failed on %s %s", request.method, request.path)
+            return _json_response(
+                500, {"Message": "The emulator failed; see its log"}, "InternalServiceException"
+            )
+
+    # CreateUser, DescribeUser, ListUsers
+
+    def _create_user(self, request: Request, scope: SigningScope, args: dict[str, str]) -> dict[str, Any]:
+        key, instance = self._instance(_account(request, scope), scope.region, args["instance_id"])
+        payload = _json_body(request)
+        username = payload.get("Username")
+        if not isinstance(username, str) or not 1 <= len(username) <= MAX_USERNAME_LENGTH:
+            raise ConnectError(
+                "InvalidParameterException",
+                f"Username must be a string of 1 to {MAX_USERNAME_LENGTH} characters, got {username!r}",
+            )
+        settings = {name: payload[name] for name in _USER_SETTINGS if name in payload}
+        user = self._users.add(key, instance.arn, username, settings)
+        if user is None:
+            raise ConnectError(
+                "DuplicateResourceException",
+                f"A user named {username!r} already exists in instance {instance.id}",
+            )
+        return {"UserId": user.id, "UserArn": user.arn}
+
+    def _describe_user(self, request: Request, scope: SigningScope, args: dict[str, str]) -> dict[str, Any]:
+        key, instance = self._instance(_account(request, scope), scope.region, args["instance_id"])
+        user = self._users.get(key, args["user_id"])
+        if user is None:
+            raise ConnectError(
+                "ResourceNotFoundException", f"User {args['user_id']} not found in instance {instance.id}"
+            )
+        return {"User": user.description()}
+
+    def _list_users(self, request: Request, scope: SigningScope, args: dict[str, str]) -> dict[str, Any]:
+        key, _ = self._instance(_account(request, scope), scope.region, args["instance_id"])
+        start = _page_start(request.args.get("nextToken"))
+        size = _page_size(request.args.get("maxResults"))
+        users = self._users.users(key)
+        body: dict[str, Any] = {"UserSummaryList": [user.summary() for user in users[start : start + size]]}
+        if start + size < len(users):
+            body["NextToken"] = str(start + size)
+        return body
+
+    # GetFederationToken
+
+    def _get_federation_token(
+        self, request: Request, scope: SigningScope, args: dict[str, str]
+    ) -> dict[str, Any]:
+        instance_id = args["instance_id"]
+        try:
+            body = self._federate(request, scope, instance_id)
+        except ConnectError as error:
+            self._counters.record(instance_id, error.outcome)
+            raise
+        self._counters.record(instance_id, "succeeded")
+        return body
+
+    def _federate(self, request: Request, scope: SigningScope, instance_id: str) -> dict[str, Any]:
+        account_id = _account(request, scope)
+        self._admit(account_id, scope.region)
+        caller = resolve_caller(scope.access_key, account_id, scope.region, self._root_access_key)
+        if caller.is_root:
+            raise ConnectError(
+                "InvalidRequestException",
+                f"Provided identity: Principal: {caller.arn} User: {caller.arn} "
+                "cannot be used for federation with Amazon Connect",
+            )
+        key, instance = self._instance(account_id, scope.region, instance_id)
+        user = self._users.find(key, caller.username or "")
+        if user is None:
+            raise ConnectError(
+                "UserNotFoundException",
+                f"No user named {caller.username!r} in instance {instance.id} for identity {caller.arn} "
+                "(Connect usernames are case-sensitive and must equal the role session name or IAM user name)",
+            )
+        bound = self._users.bind_principal(key, user.id, caller.federation_principal)
+        if bound != caller.federation_principal:
+            raise ConnectError(
+                "DuplicateResourceException",
+                f"User {user.username!r} federated earlier through {bound}; "
+                f"federating through {caller.federation_principal} is not allowed",
+            )
+        return self._token(instance, user.id, user.arn)
+
+    def _admit(self, account_id: str, region: str) -> None:
+        """Apply the quota, then fault injection, before the request is looked at."""
+        if not self._quota.try_acquire((account_id, region)):
+            raise ConnectError(
+                "ThrottlingException",
+                f"Rate exceeded: GetFederationToken allows {self._quota.requests_per_second:g} requests/s "
+                f"(burst {self._quota.burst}) per account and region; slow down and retry",
+            )
+        if self._faults.should_fail():
+            raise ConnectError(
+                "InternalServiceException",
+                f"Injected fault (fault_rate={self._faults.rate:g}); retry the request",
+            )
+
+    def _token(self, instance: Instance, user_id: str, user_arn: str) -> dict[str, Any]:
+        expires = round(time.time() + self._token_ttl, 3)
+        return {
+            "Credentials": {
+                "AccessToken": secrets.token_urlsafe(48),
+                "AccessTokenExpiration": expires,
+                "RefreshToken": secrets.token_urlsafe(48),
+                "RefreshTokenExpiration": expires,
+            },
+            "SignInUrl": f"{instance.instance_access_url}/auth/sign-in",
+            "UserArn": user_arn,
+            "UserId": user_id,
+        }
+
+    @staticmethod
+    def _instance(account_id: str, region: str, instance_id: str) -> tuple[InstanceKey, Instance]:
+        """The moto Connect instance that the account holds in the region under ``instance_id``."""
+        _check_instance_id(instance_id)
+        try:
+            instance = connect_backends[account_id][region].instances.get(instance_id)
+        except KeyError:  # a region moto does not serve
+            instance = None
+        if instance is None:
+            raise ConnectError(
+                "ResourceNotFoundException",
+                f"Instance {instance_id} not found in account {account_id}, region {region}",
+            )
+        return (account_id, region, instance_id), instance
+
+
+def _account(request: Request, scope: SigningScope) -> str:
+    return request_account(scope.access_key, request.headers.get("x-moto-account-id"))
+
+
+def _match(environ: WSGIEnvironment) -> tuple[str, dict[str, str]] | None:
+    try:
+        endpoint, args = _ROUTES.bind_to_environ(environ).match()
+    except HTTPException:
+        return None
+    return str(endpoint), dict(args)
+
+
+def _check_instance_id(instance_id: str) -> None:
+    if len(instance_id) > MAX_INSTANCE_ID_LENGTH:
+        raise ConnectError(
+            "InvalidParameterException",
+            f"InstanceId must be 1 to {MAX_INSTANCE_ID_LENGTH} characters, got {len(instance_id)} "
+            f"characters starting {instance_id[:20]!r}",
+        )
+
+
+def _json_body(request: Request) -> dict[str, Any]:
+    try:
+        payload = json.loads(request.get_data() or b"{}")
+    except ValueError as error:
+        raise ConnectError("InvalidRequestException", f"Request body is not valid JSON: {error}") from None
+    if not isinstance(payload, dict):
+        raise ConnectError(
+            "InvalidRequestException", f"Request body must be a JSON object, got {type(payload).__name__}"
+        )
+    return payload
+
+
+def _page_start(next_token: str | None) -> int:
+    if next_token is None:
+        return 0
+    if not next_token.isdigit():
+        raise ConnectError(
+            "InvalidParameterException", f"nextToken {next_token!r} was not issued by ListUsers"
+        )
+    return int(next_token)
+
+
+def _page_size(max_results: str | None) -> int:
+    if max_results is None:
+        return DEFAULT_LIST_RESULTS
+    if not max_results.isdigit() or not 1 <= int(max_results) <= MAX_LIST_RESULTS:
+        raise ConnectError(
+            "InvalidParameterException", f"maxResults must be 1 to {MAX_LIST_RESULTS}, got {max_results!r}"
+        )
+    return int(max_results)
+
+
+def _json_response(status: int, body: dict[str, Any], error_code: str | None = None) -> Response:
+    headers = {"x-amzn-RequestId": str(uuid.uuid4())}
+    if error_code is not None:
+        headers["x-amzn-ErrorType"] = error_code
+    return Response(json.dumps(body), status=status, headers=headers, content_type="application/json")

@@ -1,0 +1,65 @@
+"""Federation request counters that tests and benchmarks read, overall and per instance."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+Outcome = Literal["succeeded", "throttled", "faulted", "rejected"]
+
+
+@dataclass(frozen=True)
+class FederationCounts:
+    """GetFederationToken requests by outcome; ``received`` is the sum of the other four.
+
+    ``rejected`` counts client errors (4xx other than throttling), ``faulted`` injected 500s.
+    """
+
+    received: int = 0
+    succeeded: int = 0
+    throttled: int = 0
+    faulted: int = 0
+    rejected: int = 0
+
+
+class FederationCounters:
+    """Thread-safe tallies of federation outcomes, keyed by the InstanceId the caller sent."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: Counter[tuple[str, Outcome]] = Counter()
+
+    def record(self, instance_id: str, outcome: Outcome) -> None:
+        with self._lock:
+            self._counts[instance_id, outcome] += 1
+
+    def totals(self) -> FederationCounts:
+        """Counts over all instances."""
+        return self._select(lambda _: True)
+
+    def for_instance(self, instance_id: str) -> FederationCounts:
+        """Counts for requests that named ``instance_id``."""
+        return self._select(lambda requested: requested == instance_id)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._counts.clear()
+
+    def _select(self, include: Callable[[str], bool]) -> FederationCounts:
+        by_outcome: Counter[Outcome] = Counter()
+        with self._lock:
+            for (instance_id, outcome), n in self._counts.items():
+                if include(instance_id):
+                    by_outcome[outcome] += n
+        return FederationCounts(
+            received=sum(by_outcome.values()),
+            succeeded=by_outcome["succeeded"],
+            throttled=by_outcome["throttled"],
+            faulted=by_outcome["faulted"],
+            rejected=by_outcome["rejected"],
+        )

@@ -1,0 +1,412 @@
+"""``ConnectEmulator``: moto's AWS services plus Connect users and GetFederationToken on one local URL.
+
+moto serves everything it models (STS, IAM, Secrets Manager, SSM, Connect instances, ...); the
+``ConnectApi`` middleware in front of it adds only what moto lacks. The helpers drive the emulator
+through the real boto3 APIs over HTTP, so tests exercise the same wire format as production code.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import socket
+import sys
+import threading
+import urllib.request
+from typing import TYPE_CHECKING, Any, TypedDict
+
+import boto3
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import LISTEN_QUEUE, BaseWSGIServer, get_sockaddr, make_server, select_address_family
+
+from airflow_connect_fed.testing.connect_api import ConnectApi
+from airflow_connect_fed.testing.counters import FederationCounters
+from airflow_connect_fed.testing.directory import UserDirectory
+from airflow_connect_fed.testing.faults import FaultInjector
+from airflow_connect_fed.testing.quota import Quota
+
+if TYPE_CHECKING:
+    from types import FrameType, TracebackType
+
+    from botocore.config import Config
+
+DEFAULT_ROOT_ACCESS_KEY = "AKIAEMULATORROOT0000"
+DEFAULT_TOKEN_TTL = 43200
+ROOT_SECRET_ACCESS_KEY = "testing"  # noqa: S105 - moto checks no secrets; any value works
+READY_MESSAGE = "connect-fed emulator listening on {url}"
+
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+){1,2}-\d")
+_ACCESS_KEY_ID = re.compile(r"[A-Z0-9]{16,128}")
+_WILDCARD_HOSTS = {"0.0.0.0": "127.0.0.1", "::": "::1"}  # noqa: S104 - maps wildcards to loopback
+
+
+class _AccessKey(TypedDict):
+    aws_access_key_id: str
+    aws_secret_access_key: str
+
+
+class AwsCredentials(_AccessKey, total=False):
+    """Credentials as boto3 client keywords, so ``emulator.client("connect", **credentials)`` works."""
+
+    aws_session_token: str
+
+
+class _QuietRequestHandler(MotoRequestHandler):
+    """moto's request handler without the per-request access log line (errors are still logged)."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
+class ConnectEmulator:
+    """A local Amazon Connect endpoint for tests, served from a background thread.
+
+    Use as a context manager, or call ``start()`` and ``stop()``. Options are validated eagerly;
+    a bad value raises ``ValueError`` naming the value and the allowed range.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        region: str = "us-east-1",
+        requests_per_second: float = 2.0,
+        burst: int = 5,
+        fault_rate: float = 0.0,
+        root_access_key: str = DEFAULT_ROOT_ACCESS_KEY,
+        token_ttl: int = DEFAULT_TOKEN_TTL,
+        seed: int | None = None,
+        *,
+        log_requests: bool = False,
+    ) -> None:
+        _validate_host(host)
+        _validate_port(port)
+        _validate_region(region)
+        _validate_root_access_key(root_access_key)
+        _validate_token_ttl(token_ttl)
+        self._host = host
+        self._port = port
+        self._region = region
+        self._root_access_key = root_access_key
+        self._token_ttl = token_ttl
+        self._log_requests = log_requests
+        self._initial_limits = (requests_per_second, burst, fault_rate)
+        self._quota = Quota(requests_per_second, burst)
+        self._faults = FaultInjector(fault_rate, seed)
+        self._users = UserDirectory()
+        self._counters = FederationCounters()
+        self._boto_session = boto3.session.Session()
+        self._boto_lock = threading.Lock()
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # Lifecycle
+
+    def start(self) -> ConnectEmulator:
+        """Bind the port and serve in a daemon thread; returns self."""
+        if self._server is not None:
+            raise RuntimeError(f"the emulator is already running at {self.endpoint_url}")
+        app = ConnectApi(
+            DomainDispatcherApplication(create_backend_app),
+            users=self._users,
+            quota=self._quota,
+            faults=self._faults,
+            counters=self._counters,
+            root_access_key=self._root_access_key,
+            token_ttl=self._token_ttl,
+        )
+        handler = MotoRequestHandler if self._log_requests else _QuietRequestHandler
+        with _listening_socket(self._host, self._port) as listener:
+            self._server = make_server(
+                self._host, self._port, app, threaded=True, request_handler=handler, fd=listener.fileno()
+            )
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="connect-emulator", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and release the port; a no-op when not running."""
+        server, thread = self._server, self._thread
+        self._server = self._thread = None
+        if server is not None:
+            server.shutdown()
+        if thread is not None:
+            thread.join()
+
+    def __enter__(self) -> ConnectEmulator:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # State and settings
+
+    @property
+    def endpoint_url(self) -> str:
+        """``http://HOST:PORT`` with the bound port; a wildcard host is given as loopback."""
+        if self._server is None:
+            raise RuntimeError("the emulator is not running; call start() or use it as a context manager")
+        port = self._server.server_address[1]
+        host = _WILDCARD_HOSTS.get(self._host, self._host)
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+    @property
+    def region(self) -> str:
+        return self._region
+
+    @property
+    def root_access_key(self) -> str:
+        return self._root_access_key
+
+    @property
+    def counters(self) -> FederationCounters:
+        """Federation requests received, succeeded, throttled, faulted and rejected: ``.totals()``,
+        ``.for_instance(instance_id)``, ``.reset()``."""
+        return self._counters
+
+    def set_quota(self, requests_per_second: float, burst: int) -> None:
+        """Change the GetFederationToken quota per account and region; buckets start full."""
+        self._quota.configure(requests_per_second, burst)
+
+    def set_fault_rate(self, rate: float) -> None:
+        """Fail this share (0.0-1.0) of GetFederationToken calls with 500 InternalServiceException."""
+        self._faults.set_rate(rate)
+
+    def reset(self) -> None:
+        """Empty every account: moto's state (through its reset API), Connect users, federation
+        bindings and counters; quota and fault rate go back to the constructor's values."""
+        reset_url = f"{self.endpoint_url}/moto-api/reset"  # always http://, built from the bound address
+        request = urllib.request.Request(reset_url, data=b"", method="POST")  # noqa: S310
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            response.read()
+        self._users.clear()
+        self._counters.reset()
+        requests_per_second, burst, fault_rate = self._initial_limits
+        self._quota.configure(requests_per_second, burst)
+        self._faults.set_rate(fault_rate)
+        self._faults.reseed()
+
+    # Helpers that use the real AWS APIs over HTTP
+
+    def client(
+        self,
+        service_name: str,
+        *,
+        aws_access_key_id: str | None = None,
+        aws_secret_access_key: str | None = None,
+        aws_session_token: str | None = None,
+        region_name: str | None = None,
+        config: Config | None = None,
+    ) -> Any:
+        """A boto3 client for the emulator; without credentials it calls as the account root."""
+        with self._boto_lock:  # boto3 sessions are not thread-safe while creating clients
+            return self._boto_session.client(
+                service_name,  # type: ignore[call-overload]
+                endpoint_url=self.endpoint_url,
+                region_name=region_name or self._region,
+                aws_access_key_id=aws_access_key_id or self._root_access_key,
+                aws_secret_access_key=aws_secret_access_key or ROOT_SECRET_ACCESS_KEY,
+                aws_session_token=aws_session_token,
+                config=config,
+            )
+
+    def create_instance(self, alias: str) -> dict[str, str]:
+        """Create a SAML Connect instance (moto's CreateInstance); returns ``{"id", "arn"}``."""
+        response = self.client("connect").create_instance(
+            IdentityManagementType="SAML",
+            InstanceAlias=alias,
+            InboundCallsEnabled=True,
+            OutboundCallsEnabled=True,
+        )
+        return {"id": response["Id"], "arn": response["Arn"]}
+
+    def create_user(self, instance_id: str, username: str) -> dict[str, str]:
+        """Create a Connect user (the emulator's CreateUser); returns ``{"id", "arn"}``."""
+        response = self.client("connect").create_user(
+            InstanceId=instance_id,
+            Username=username,
+            SecurityProfileIds=["emulator-agent"],
+            RoutingProfileId="emulator-basic-routing",
+            PhoneConfig={"PhoneType": "SOFT_PHONE"},
+        )
+        return {"id": response["UserId"], "arn": response["UserArn"]}
+
+    def create_federation_role(self, name: str = "ConnectFederation") -> str:
+        """Create an IAM role the account may assume to call GetFederationToken; returns its ARN."""
+        account_id = self.client("sts").get_caller_identity()["Account"]
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+        permissions = {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "connect:GetFederationToken", "Resource": "*"}],
+        }
+        iam = self.client("iam")
+        role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+        iam.put_role_policy(RoleName=name, PolicyName=name, PolicyDocument=json.dumps(permissions))
+        return str(role["Arn"])
+
+    def credentials_for(self, username: str, role_arn: str) -> AwsCredentials:
+        """Session credentials of ``role_arn`` assumed with ``RoleSessionName=username`` (STS AssumeRole)."""
+        credentials = self.client("sts").assume_role(RoleArn=role_arn, RoleSessionName=username)[
+            "Credentials"
+        ]
+        return {
+            "aws_access_key_id": credentials["AccessKeyId"],
+            "aws_secret_access_key": credentials["SecretAccessKey"],
+            "aws_session_token": credentials["SessionToken"],
+        }
+
+    def create_iam_user_credentials(self, name: str) -> AwsCredentials:
+        """Create IAM user ``name`` with an access key; returns its long-term credentials."""
+        iam = self.client("iam")
+        iam.create_user(UserName=name)
+        key = iam.create_access_key(UserName=name)["AccessKey"]
+        return {"aws_access_key_id": key["AccessKeyId"], "aws_secret_access_key": key["SecretAccessKey"]}
+
+    def airflow_connection(
+        self,
+        conn_id: str = "aws_default",
+        *,
+        aws_access_key_id: str | None = None,
+        aws_secret_access_key: str | None = None,
+        aws_session_token: str | None = None,
+    ) -> str:
+        """The JSON value for ``AIRFLOW_CONN_<CONN_ID>``: an ``aws`` connection pointed at the emulator.
+
+        ``conn_id`` is checked to be usable in that variable name; see ``airflow_env`` for the pair.
+        Without credentials the connection calls as the account root.
+        """
+        _validate_conn_id(conn_id)
+        extra = {"region_name": self._region, "endpoint_url": self.endpoint_url}
+        if aws_session_token:
+            extra["aws_session_token"] = aws_session_token
+        return json.dumps(
+            {
+                "conn_type": "aws",
+                "login": aws_access_key_id or self._root_access_key,
+                "password": aws_secret_access_key or ROOT_SECRET_ACCESS_KEY,
+                "extra": extra,
+            }
+        )
+
+    def airflow_env(
+        self,
+        conn_id: str = "aws_default",
+        *,
+        aws_access_key_id: str | None = None,
+        aws_secret_access_key: str | None = None,
+        aws_session_token: str | None = None,
+    ) -> dict[str, str]:
+        """``{"AIRFLOW_CONN_<CONN_ID>": airflow_connection(...)}``, e.g. for ``mock.patch.dict(os.environ, ...)``."""
+        connection = self.airflow_connection(
+            conn_id,
+            aws_access_key_id=aws_access_key_id,
+            aws_secret_access_key=aws_secret_access_key,
+            aws_session_token=aws_session_token,
+        )
+        return {f"AIRFLOW_CONN_{conn_id.upper()}": connection}
+
+
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 0,
+    region: str = "us-east-1",
+    requests_per_second: float = 2.0,
+    burst: int = 5,
+    fault_rate: float = 0.0,
+    root_access_key: str = DEFAULT_ROOT_ACCESS_KEY,
+    token_ttl: int = DEFAULT_TOKEN_TTL,
+) -> None:
+    """Run the emulator until SIGINT or SIGTERM (call from the main thread).
+
+    Prints exactly one line on stdout once it accepts requests, ``connect-fed emulator listening on
+    http://HOST:PORT`` (the bound port; a wildcard host shown as loopback); request logs go to stderr.
+    Raises ValueError for a bad option and OSError when the address cannot be bound.
+    """
+    emulator = ConnectEmulator(
+        host,
+        port,
+        region,
+        requests_per_second,
+        burst,
+        fault_rate,
+        root_access_key,
+        token_ttl,
+        log_requests=True,
+    )
+    stopping = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with emulator:
+            print(READY_MESSAGE.format(url=emulator.endpoint_url), file=sys.stdout, flush=True)
+            while not stopping.wait(0.2):
+                pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """Bind and listen ourselves: werkzeug's own bind calls sys.exit(1) when the port is taken,
+    where a library should raise OSError. The server keeps a duplicate of this socket."""
+    family = select_address_family(host, port)
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(get_sockaddr(host, port, family))
+        listener.listen(LISTEN_QUEUE)
+    except BaseException:
+        listener.close()
+        raise
+    return listener
+
+
+def _validate_host(host: str) -> None:
+    if not isinstance(host, str) or not host.strip() or any(c.isspace() for c in host):
+        raise ValueError(f"host must be a host name or IP address without spaces, got {host!r}")
+
+
+def _validate_port(port: int) -> None:
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise ValueError(f"port must be an integer from 0 (any free port) to 65535, got {port!r}")
+
+
+def _validate_region(region: str) -> None:
+    if not isinstance(region, str) or not _REGION.fullmatch(region):
+        raise ValueError(f"region must be an AWS region name like 'us-east-1', got {region!r}")
+
+
+def _validate_root_access_key(key: str) -> None:
+    if not isinstance(key, str) or not _ACCESS_KEY_ID.fullmatch(key):
+        raise ValueError(
+            f"root_access_key must be 16 to 128 upper-case letters and digits (like an AWS access key id), got {key!r}"
+        )
+
+
+def _validate_token_ttl(token_ttl: int) -> None:
+    if isinstance(token_ttl, bool) or not isinstance(token_ttl, int) or token_ttl < 1:
+        raise ValueError(f"token_ttl must be an integer number of seconds >= 1, got {token_ttl!r}")
+
+
+def _validate_conn_id(conn_id: str) -> None:
+    if not isinstance(conn_id, str) or not re.fullmatch(r"[A-Za-z0-9_]+", conn_id):
+        raise ValueError(
+            f"conn_id must be letters, digits and underscores to be usable in AIRFLOW_CONN_<ID>, got {conn_id!r}"
+        )

@@ -1,0 +1,132 @@
+"""Wire fidelity: the AWS CLI, an independent client, drives GetFederationToken against the emulator."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from airflow_connect_fed.testing import DEFAULT_ROOT_ACCESS_KEY, AwsCredentials, ConnectEmulator
+
+AWS_CLI = Path(sys.executable).with_name("aws")
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(not AWS_CLI.exists(), reason=f"the AWS CLI is not installed at {AWS_CLI}"),
+]
+
+
+@cache
+def service_error_exit_code() -> int:
+    """The AWS CLI's exit code for a service error: 254 in v2, 255 in v1 (the PyPI ``awscli``)."""
+    version = subprocess.run([str(AWS_CLI), "--version"], capture_output=True, text=True, check=True)
+    major = (version.stdout or version.stderr).removeprefix("aws-cli/").split(".")[0]
+    return 254 if int(major) >= 2 else 255
+
+
+@pytest.fixture
+def aws_env(tmp_path: Path) -> dict[str, str]:
+    """An environment without the developer's AWS settings: empty config and credentials files."""
+    config, shared_credentials = tmp_path / "config", tmp_path / "credentials"
+    config.write_text("")
+    shared_credentials.write_text("")
+    env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
+    env.update(
+        AWS_CONFIG_FILE=str(config), AWS_SHARED_CREDENTIALS_FILE=str(shared_credentials), AWS_MAX_ATTEMPTS="1"
+    )
+    return env
+
+
+def get_federation_token(
+    emulator: ConnectEmulator, instance_id: str, credentials: AwsCredentials, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    env = {**env, **{name.upper(): str(value) for name, value in credentials.items()}}
+    command = [
+        str(AWS_CLI),
+        "connect",
+        "get-federation-token",
+        "--instance-id",
+        instance_id,
+        "--endpoint-url",
+        emulator.endpoint_url,
+        "--region",
+        emulator.region,
+        "--output",
+        "json",
+    ]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+
+
+@pytest.fixture
+def agent(connect_emulator: ConnectEmulator) -> tuple[str, str, AwsCredentials]:
+    """(instance id, user id, credentials of the federation role's session "Alice")."""
+    instance = connect_emulator.create_instance("cli-test")
+    user = connect_emulator.create_user(instance["id"], "Alice")
+    credentials = connect_emulator.credentials_for("Alice", connect_emulator.create_federation_role())
+    return instance["id"], user["id"], credentials
+
+
+def test_success_output(
+    connect_emulator: ConnectEmulator, agent: tuple[str, str, AwsCredentials], aws_env: dict[str, str]
+) -> None:
+    instance_id, user_id, credentials = agent
+    result = get_federation_token(connect_emulator, instance_id, credentials, aws_env)
+    assert result.returncode == 0, result.stderr
+    output = json.loads(result.stdout)
+    assert output["UserId"] == user_id
+    assert (
+        output["UserArn"] == f"arn:aws:connect:us-east-1:123456789012:instance/{instance_id}/agent/{user_id}"
+    )
+    assert output["SignInUrl"] == "https://cli-test.my.connect.aws/auth/sign-in"
+    credentials_out = output["Credentials"]
+    assert len(credentials_out["AccessToken"]) >= 40
+    assert credentials_out["AccessToken"] != credentials_out["RefreshToken"]
+    for name in ("AccessTokenExpiration", "RefreshTokenExpiration"):
+        expiration = credentials_out[name]
+        if isinstance(expiration, str):  # AWS CLI v2 renders ISO-8601; v1 passes the wire's epoch seconds
+            expiration = datetime.fromisoformat(expiration).timestamp()
+        assert abs(expiration - (time.time() + 43200)) < 60
+
+
+@pytest.mark.parametrize(
+    ("case", "code", "detail"),
+    [
+        ("unknown-instance", "ResourceNotFoundException", "unknown-instance"),
+        ("long-instance-id", "InvalidParameterException", "got 101"),
+        ("root", "InvalidRequestException", "arn:aws:iam::123456789012:root cannot be used for federation"),
+        ("other-user", "UserNotFoundException", "'alice'"),
+    ],
+)
+def test_error_output(
+    connect_emulator: ConnectEmulator,
+    agent: tuple[str, str, AwsCredentials],
+    aws_env: dict[str, str],
+    case: str,
+    code: str,
+    detail: str,
+) -> None:
+    instance_id, _, credentials = agent
+    if case == "unknown-instance":
+        instance_id = "unknown-instance"
+    elif case == "long-instance-id":
+        instance_id = "i" * 101
+    elif case == "root":
+        credentials = {
+            "aws_access_key_id": DEFAULT_ROOT_ACCESS_KEY,
+            "aws_secret_access_key": "testing",
+        }
+    else:
+        role_arn = connect_emulator.create_federation_role("LowerCase")
+        credentials = connect_emulator.credentials_for("alice", role_arn)
+
+    result = get_federation_token(connect_emulator, instance_id, credentials, aws_env)
+    assert result.returncode == service_error_exit_code(), result.stderr
+    assert result.stdout == ""
+    assert f"An error occurred ({code}) when calling the GetFederationToken operation" in result.stderr
+    assert detail in result.stderr
