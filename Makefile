@@ -29,7 +29,7 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 
 demo: $(STAMP)
-	$(PY) -m airflow_connect_fed.demo
+	$(PY) demo/run_demo.py
 
 # Re-resolve every pin (needs PyPI); commit the result.
 constraints:

@@ -6,6 +6,7 @@ or ``{{ var.json[secret_key] }}``; no code of this provider sits in between.
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 from functools import cached_property
@@ -72,8 +73,7 @@ class SecretsBackendDestination(TokenDestination):
 
     def backend(self) -> Any:
         """The configured backend instance, or a clear error when it cannot hold the token."""
-        from airflow.configuration import conf
-        from airflow.utils.module_loading import import_string
+        from airflow.providers.common.compat.sdk import conf
 
         path = conf.get("secrets", "backend", fallback="") or ""
         if path not in SUPPORTED_BACKENDS:
@@ -83,7 +83,8 @@ class SecretsBackendDestination(TokenDestination):
                 "Configure one of them, or pass SecretsManagerDestination/SsmParameterDestination."
             )
         kwargs = json.loads(conf.get("secrets", "backend_kwargs", fallback="") or "{}")
-        backend = import_string(path)(**kwargs)
+        module, _, name = path.rpartition(".")
+        backend = getattr(importlib.import_module(module), name)(**kwargs)
         if backend.variables_prefix is None:
             raise InvalidDestinationError(
                 f"The configured {type(backend).__name__} has variables_prefix=None, so it reads no "
