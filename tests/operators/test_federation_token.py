@@ -138,7 +138,9 @@ def test_reuse_window_in_seconds():
 
 
 def test_reuse_needs_a_stored_destination():
-    with pytest.raises(InvalidInputError, match="reuse_if_valid_for needs a destination that stores the token"):
+    with pytest.raises(
+        InvalidInputError, match="reuse_if_valid_for needs a destination that stores the token"
+    ):
         make_operator(reuse_if_valid_for=60)
 
 
@@ -155,8 +157,86 @@ class TestLoadFederationToken:
         assert load_federation_token(json.dumps(value)).access_token == ACCESS_TOKEN
 
     @pytest.mark.parametrize(
-        ("value", "message"), [("not json", "not JSON"), (42, "got int"), ({}, "neither a federation token nor a reference")]
+        ("value", "message"),
+        [("not json", "not JSON"), (42, "got int"), ({}, "neither a federation token nor a reference")],
     )
     def test_bad_values(self, value, message):
         with pytest.raises(InvalidFederationTokenError, match=message):
             load_federation_token(value)
+
+
+class TestReuse:
+    @pytest.fixture
+    def store(self):
+        from airflow_connect_fed.destinations import SecretsManagerDestination
+
+        with mock_aws():
+            yield SecretsManagerDestination("connect/agent-1", aws_conn_id=None, region_name="us-east-1")
+
+    def seed(self, store, user="agent-1", hours=12, instance=INSTANCE_ID):
+        from datetime import timezone
+
+        from airflow_connect_fed.token import FederationToken
+        from tests.fake_connect_api import success_body
+
+        body = success_body(expires_at=datetime.now(timezone.utc) + timedelta(hours=hours))
+        return store.write(FederationToken.from_dict(body, instance_id=instance), user)
+
+    def run(self, store, **kwargs):
+        op = make_operator(
+            destination=store, connect_user="agent-1", role_arn=ROLE_ARN, reuse_if_valid_for=3600, **kwargs
+        )
+        with structlog.testing.capture_logs() as logs:
+            value = op.execute({})
+        return value, " | ".join(entry["event"] for entry in logs)
+
+    def test_valid_stored_token_makes_no_api_call(self, store, federation_api):
+        seeded = self.seed(store)
+        value, logs = self.run(store)
+        assert federation_api.requests == []
+        assert value == seeded
+        assert "Reusing the stored federation token" in logs
+
+    @pytest.mark.parametrize(
+        ("seed", "reason"),
+        [
+            ({"hours": 0.5}, "within 1:00:00; getting a new one"),
+            ({"user": "agent-2"}, "for another instance or user"),
+            ({"instance": "other-instance"}, "for another instance or user"),
+        ],
+    )
+    def test_fetches_when_not_reusable(self, store, federation_api, seed, reason):
+        seeded = self.seed(store, **seed)
+        value, logs = self.run(store)
+        assert len(federation_api.requests) == 1
+        assert value["version_id"] != seeded["version_id"]
+        assert reason in logs
+
+    def test_unreadable_or_missing_value_means_fetch(self, store, federation_api):
+        _, logs = self.run(store)
+        assert "No stored token yet" in logs
+        store.client.put_secret_value(SecretId="connect/agent-1", SecretString="{broken")
+        _, logs = self.run(store)
+        assert (
+            "The stored token cannot be reused (The value stored at secret 'connect/agent-1' is not JSON.)"
+            in logs
+        )
+        assert len(federation_api.requests) == 2
+
+
+def test_outlet_events_get_expiry_and_user_not_token(federation_api):
+    from collections import defaultdict
+    from types import SimpleNamespace
+
+    from airflow.sdk import Asset
+
+    asset = Asset(name="agent_token", uri="connect-fed://instance/agent-1")
+    events = defaultdict(lambda: SimpleNamespace(extra={}))
+    value = make_operator(outlets=[asset]).execute({"outlet_events": events})
+    extra = events[asset].extra
+    assert extra == {
+        "user_arn": value["UserArn"],
+        "instance_id": INSTANCE_ID,
+        "access_token_expiration": value["Credentials"]["AccessTokenExpiration"],
+        "rotated": True,
+    }

@@ -1,0 +1,129 @@
+"""Every example DAG runs end to end against the emulator, and tokens stay where they belong."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from airflow_connect_fed.testing import ConnectEmulator
+from airflow_connect_fed.testing.sandbox import AirflowSandbox
+from airflow_connect_fed.token import FederationToken
+
+pytestmark = pytest.mark.integration
+EXAMPLES = Path(__file__).parents[1] / "dags_examples"
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """Run the three example DAGs once: XCom for agent-1, the secrets backend for agent-2."""
+    with ConnectEmulator() as emulator:
+        instance = emulator.create_instance("examples")
+        role_arn = emulator.create_federation_role()
+        for agent in ("agent-1", "agent-2"):
+            emulator.create_user(instance["id"], agent)
+        sandbox = AirflowSandbox(
+            emulator,
+            tmp_path_factory.mktemp("airflow") / "home",
+            EXAMPLES,
+            extra_env={"CONNECT_INSTANCE_ID": instance["id"], "CONNECT_FEDERATION_ROLE_ARN": role_arn},
+        )
+        sandbox.migrate()
+        outputs = {}
+        for dag_id, agent in (
+            ("example_connect_federation_xcom", "agent-1"),
+            ("example_connect_federation_secrets", "agent-2"),
+            ("example_connect_federation_secrets", "agent-2"),  # second run: the stored token is reused
+            ("example_connect_federation_session", "agent-2"),
+        ):
+            result = sandbox.dags_test(dag_id, env={"CONNECT_AGENT": agent})
+            outputs.setdefault(dag_id, []).append(result.stdout + result.stderr)
+        sm = emulator.client("secretsmanager", **sandbox.credentials)
+        secret_id = "airflow/variables/connect/agents/agent-2"
+        versions = sm.list_secret_version_ids(SecretId=secret_id)["Versions"]
+        stored = FederationToken.from_dict(
+            json.loads(sm.get_secret_value(SecretId=secret_id)["SecretString"])
+        )
+        yield {
+            "sandbox": sandbox,
+            "outputs": outputs,
+            "stored": stored,
+            "versions": versions,
+            "federations": emulator.counters.totals().succeeded,
+            "instance_id": instance["id"],
+        }
+
+
+def _rows(sandbox: AirflowSandbox, query: str, *args: str) -> list[tuple]:
+    with sqlite3.connect(sandbox.home / "airflow.db") as conn:
+        return conn.execute(query, args).fetchall()
+
+
+def _xcom(sandbox: AirflowSandbox, dag_id: str, task_id: str) -> list:
+    rows = _rows(
+        sandbox,
+        "SELECT value FROM xcom WHERE dag_id = ? AND task_id = ? AND key = 'return_value' ORDER BY timestamp",
+        dag_id,
+        task_id,
+    )
+    return [json.loads(value) for (value,) in rows]
+
+
+def test_xcom_example_pushes_the_token_and_masks_it_in_logs(run):
+    sandbox = run["sandbox"]
+    (value,) = _xcom(sandbox, "example_connect_federation_xcom", "get_federation_token")
+    token = FederationToken.from_dict(value)
+    assert token.instance_id == run["instance_id"]
+    assert token.is_valid()
+    (used,) = _xcom(sandbox, "example_connect_federation_xcom", "build_sign_in_request")
+    assert used["user_arn"] == token.user_arn
+    assert used["authorization_headers"] == ["X-Amz-Bearer"]
+    # `airflow dags test` prints the task logs; destination="xcom" puts the token in the DB by
+    # design, but never in a log line.
+    (output,) = run["outputs"]["example_connect_federation_xcom"]
+    assert f"Got a federation token for {token.user_arn}" in output
+    assert token.access_token not in output
+    assert token.refresh_token not in output
+    needles = [token.access_token, token.refresh_token]
+    logs = [p for p in (sandbox.home / "logs").rglob("*") if p.is_file()]
+    assert all(needle not in p.read_text(errors="replace") for p in logs for needle in needles)
+    assert sandbox.occurrences(needles)[token.access_token] >= 1  # the XCom row itself: the scan can find it
+
+
+def test_secrets_example_leaves_only_a_reference(run):
+    sandbox, stored = run["sandbox"], run["stored"]
+    first, second = _xcom(sandbox, "example_connect_federation_secrets", "refresh_token")
+    for reference in (first, second):
+        assert reference["kind"] == "secrets_backend"
+        assert reference["secret_key"] == "connect/agents/agent-2"
+        assert reference["secret_id"] == "airflow/variables/connect/agents/agent-2"
+        assert reference["user_arn"] == stored.user_arn
+        assert reference["access_token_expiration"] == stored.access_token_expiration.isoformat()
+        assert "Credentials" not in reference
+    # The second run reused the stored token: one secret version, one federation call for agent-2.
+    assert first["version_id"] == second["version_id"]
+    assert len(run["versions"]) == 1
+    assert run["federations"] == 2  # agent-1 (XCom) and agent-2 once
+    assert "Reusing the stored federation token" in run["outputs"]["example_connect_federation_secrets"][1]
+    (checked,) = _xcom(sandbox, "example_connect_federation_secrets", "check_stored_token")[:1]
+    assert checked["user_arn"] == stored.user_arn
+    assert checked["expires_in_s"] > 11 * 3600
+
+
+def test_no_secrets_backend_token_anywhere_in_airflow_home_or_output(run):
+    sandbox, stored = run["sandbox"], run["stored"]
+    needles = [stored.access_token, stored.refresh_token]
+    assert sandbox.occurrences(needles) == dict.fromkeys(needles, 0)
+    outputs = [out for outs in run["outputs"].values() for out in outs]
+    assert all(needle not in out for out in outputs for needle in needles)
+    for table in ("xcom", "rendered_task_instance_fields", "task_instance", "asset_event"):
+        dump = repr(_rows(sandbox, f"SELECT * FROM {table}"))  # noqa: S608 - fixed table names
+        assert all(needle not in dump for needle in needles), table
+
+
+def test_session_dag_reads_the_rotated_token(run):
+    (session,) = _xcom(run["sandbox"], "example_connect_federation_session", "start_agent_session")
+    assert session["user_arn"] == run["stored"].user_arn
+    assert session["valid"] is True
