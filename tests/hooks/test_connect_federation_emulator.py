@@ -1,0 +1,113 @@
+"""The hook over real HTTP against the local emulator: success and every error class."""
+
+from __future__ import annotations
+
+import pytest
+
+from airflow_connect_fed import exceptions as exc
+from airflow_connect_fed.hooks.connect_federation import ConnectFederationHook
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def connect(connect_emulator, monkeypatch):
+    """An instance with agent-1, a federation role, and a connection for an IAM user 'airflow-worker'."""
+    instance = connect_emulator.create_instance("hooktest")
+    connect_emulator.create_user(instance["id"], "agent-1")
+    role_arn = connect_emulator.create_federation_role()
+    credentials = connect_emulator.create_iam_user_credentials("airflow-worker")
+    for name, value in connect_emulator.airflow_env("emu", **credentials).items():
+        monkeypatch.setenv(name, value)
+    return connect_emulator, instance, role_arn
+
+
+def hook(**kwargs) -> ConnectFederationHook:
+    return ConnectFederationHook(aws_conn_id="emu", **kwargs)
+
+
+def test_token_for_a_connect_user(connect):
+    emulator, instance, role_arn = connect
+    token = hook().get_federation_token(instance["id"], connect_user="agent-1", role_arn=role_arn)
+    assert token.instance_id == instance["id"]
+    assert f"instance/{instance['id']}/agent/" in token.user_arn
+    assert token.is_valid()
+    assert 11.9 * 3600 < token.expires_in().total_seconds() <= 12 * 3600
+    assert emulator.counters.totals().succeeded == 1
+
+
+def test_instance_arn(connect):
+    _, instance, role_arn = connect
+    token = hook().get_federation_token(instance["arn"], connect_user="agent-1", role_arn=role_arn)
+    assert token.instance_id == instance["id"]
+
+
+def test_iam_user_identity_maps_to_its_own_name(connect):
+    emulator, instance, _ = connect
+    emulator.create_user(instance["id"], "airflow-worker")
+    token = hook().get_federation_token(instance["id"])
+    assert token.user_arn.startswith(instance["arn"])
+
+
+def test_user_not_found_names_the_identity(connect):
+    _, instance, _ = connect
+    with pytest.raises(exc.UserNotFoundError, match=r"as identity arn:aws:iam::\d+:user/airflow-worker") as e:
+        hook().get_federation_token(instance["id"])
+    assert e.value.status_code == 404
+
+
+def test_connect_usernames_are_case_sensitive(connect):
+    _, instance, role_arn = connect
+    with pytest.raises(exc.UserNotFoundError, match="assumed-role session 'Agent-1'"):
+        hook().get_federation_token(instance["id"], connect_user="Agent-1", role_arn=role_arn)
+
+
+def test_unknown_instance(connect):
+    _, _, role_arn = connect
+    with pytest.raises(exc.InstanceNotFoundError, match="'00000000-0000-0000-0000-000000000000'"):
+        hook().get_federation_token(
+            "00000000-0000-0000-0000-000000000000", connect_user="agent-1", role_arn=role_arn
+        )
+
+
+def test_duplicate_through_another_role(connect):
+    emulator, instance, role_arn = connect
+    other_role = emulator.create_federation_role("OtherFederation")
+    hook().get_federation_token(instance["id"], connect_user="agent-1", role_arn=role_arn)
+    with pytest.raises(exc.DuplicateResourceError, match="federated before through a different IAM role"):
+        hook().get_federation_token(instance["id"], connect_user="agent-1", role_arn=other_role)
+
+
+def test_root_is_refused(connect, monkeypatch):
+    emulator, instance, _ = connect
+    root = {"aws_access_key_id": emulator.root_access_key, "aws_secret_access_key": "x"}
+    for name, value in emulator.airflow_env("emu", **root).items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(exc.RootCredentialsError, match="account root"):
+        hook().get_federation_token(instance["id"])
+
+
+def test_test_connection_ok(connect):
+    ok, message = hook().test_connection()
+    assert ok is True
+    assert ":user/airflow-worker" in message
+
+
+def test_throttling_is_retried_then_reported(connect, monkeypatch):
+    emulator, instance, role_arn = connect
+    monkeypatch.setattr("botocore.retries.standard.ExponentialBackoff.delay_amount", lambda *a: 0)
+    emulator.set_quota(0.01, 1)
+    hook().get_federation_token(instance["id"], connect_user="agent-1", role_arn=role_arn)
+    with pytest.raises(exc.ThrottlingError, match="after 5 attempts") as e:
+        hook().get_federation_token(instance["id"], connect_user="agent-1", role_arn=role_arn)
+    assert e.value.status_code == 429
+    assert emulator.counters.totals().throttled == 5
+
+
+def test_internal_errors_are_retried(connect, monkeypatch):
+    emulator, instance, role_arn = connect
+    monkeypatch.setattr("botocore.retries.standard.ExponentialBackoff.delay_amount", lambda *a: 0)
+    emulator.set_fault_rate(1.0)
+    with pytest.raises(exc.InternalServiceError, match="after 5 attempts"):
+        hook().get_federation_token(instance["id"], connect_user="agent-1", role_arn=role_arn)
+    assert emulator.counters.totals().faulted == 5
