@@ -1,0 +1,92 @@
+"""Fixtures for the ``connect-fed`` tests: a local emulator with one federated agent, and a CLI runner."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+
+# Airflow configures logging on its first import; do it now, not inside a test's captured output.
+import airflow_connect_fed.hooks.connect_federation  # noqa: F401
+from airflow_connect_fed.cli import main
+from airflow_connect_fed.testing import ConnectEmulator
+
+AGENT = "Alice"
+
+
+@dataclass(frozen=True)
+class Result:
+    """What one ``connect-fed`` run left behind."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> object:
+        return json.loads(self.stdout)
+
+
+Cli = Callable[..., Result]
+
+
+@dataclass(frozen=True)
+class Federation:
+    """An emulator with a SAML instance, the federation role and Connect user ``Alice``."""
+
+    emulator: ConnectEmulator
+    instance_id: str
+    instance_arn: str
+    user_id: str
+    role_arn: str
+    agent: dict[str, str]  # the credentials of the role session named like the agent
+
+    @property
+    def endpoint_url(self) -> str:
+        return self.emulator.endpoint_url
+
+    def connection(
+        self, conn_id: str, credentials: dict[str, str] | None = None, **extra: object
+    ) -> dict[str, str]:
+        """``AIRFLOW_CONN_<ID>`` for an aws connection to the emulator; root credentials by default."""
+        value = json.loads(self.emulator.airflow_connection(conn_id, **(credentials or {})))
+        value["extra"].update(extra)
+        value["extra"] = {k: v for k, v in value["extra"].items() if v is not None}
+        return {f"AIRFLOW_CONN_{conn_id.upper()}": json.dumps(value)}
+
+
+@pytest.fixture(scope="module")
+def federation() -> Iterator[Federation]:
+    """One emulator per test module, quota high enough that no test is throttled."""
+    with ConnectEmulator(requests_per_second=1000.0, burst=1000) as emulator:
+        emulator.reset()  # moto's state is per process: start from empty accounts
+        instance = emulator.create_instance("cli-test")
+        user = emulator.create_user(instance["id"], AGENT)
+        role_arn = emulator.create_federation_role()
+        agent = dict(emulator.credentials_for(AGENT, role_arn))
+        yield Federation(emulator, instance["id"], instance["arn"], user["id"], role_arn, agent)
+
+
+@pytest.fixture
+def agent_conn(federation: Federation, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Connection ``agent`` (the agent's role session) and ``root`` (the account root), as env vars."""
+    for name, value in {
+        **federation.connection("agent", federation.agent),
+        **federation.connection("root"),
+    }.items():
+        monkeypatch.setenv(name, value)
+    return "agent"
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Cli:
+    """Run ``connect-fed`` in-process: ``cli("get-federation-token", "--instance-id", ...)``."""
+
+    def run(*argv: str) -> Result:
+        capsys.readouterr()
+        exit_code = main(list(argv))
+        captured = capsys.readouterr()
+        return Result(exit_code, captured.out, captured.err)
+
+    return run
