@@ -104,3 +104,15 @@ class DestinationWriteError(ConnectFederationError):
 
 class TokenReadError(ConnectFederationError):
     """A stored token could not be read back."""
+
+
+class BulkFederationError(ConnectFederationError):
+    """Some users of a bulk fetch got no stored token; ``failures`` maps each to its error."""
+
+    def __init__(self, instance_id: str, failures: dict[str, ConnectFederationError]) -> None:
+        lines = "\n".join(f"  {user}: {type(error).__name__}: {error}" for user, error in failures.items())
+        super().__init__(
+            f"{len(failures)} Connect user(s) on instance {instance_id!r} got no stored token:\n{lines}\n"
+            "Fix them, or pass allow_partial_failure=True to keep the others' tokens without failing."
+        )
+        self.failures = failures

@@ -95,8 +95,7 @@ class FederationToken:
         """Register both tokens with Airflow's secret masker, so logs show ``***`` in their place."""
         from airflow.sdk.log import mask_secret
 
-        mask_secret(self.access_token)
-        mask_secret(self.refresh_token)
+        mask_secret([self.access_token, self.refresh_token])
 
     def expires_in(self, now: datetime | None = None) -> timedelta:
         """Time left until the access token expires (negative once expired)."""

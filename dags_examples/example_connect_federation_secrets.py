@@ -20,7 +20,7 @@ INSTANCE_ID = os.environ.get("CONNECT_INSTANCE_ID", "11111111-2222-3333-4444-555
 ROLE_ARN = os.environ.get("CONNECT_FEDERATION_ROLE_ARN", "arn:aws:iam::123456789012:role/ConnectFederation")
 CONNECT_USER = os.environ.get("CONNECT_AGENT", "agent-1")
 SECRET_KEY = f"connect/agents/{CONNECT_USER}"
-REFRESH_EVERY = timedelta(minutes=int(os.environ.get("CONNECT_REFRESH_MINUTES", 6 * 60)))
+REFRESH_EVERY = timedelta(seconds=int(os.environ.get("CONNECT_REFRESH_SECONDS", 6 * 3600)))
 
 # [START howto_asset_agent_token]
 AGENT_TOKEN = Asset(name="connect_agent_token", uri=f"connect-fed://{INSTANCE_ID}/{CONNECT_USER}")
@@ -80,11 +80,11 @@ with DAG(
         from airflow_connect_fed.token import FederationToken
 
         events = triggering_asset_events[AGENT_TOKEN] if triggering_asset_events else []
-        rotated_at = [event.extra.get("access_token_expiration") for event in events]
+        expirations = [event.extra.get("access_token_expiration") for event in events]
         token = FederationToken.from_dict(Variable.get(SECRET_KEY, deserialize_json=True))
         token.mask()
         # A real session would sign a headless browser in at token.sign_in_url here.
-        return {"user_arn": token.user_arn, "valid": token.is_valid(), "events": rotated_at}
+        return {"user_arn": token.user_arn, "valid": token.is_valid(), "events": expirations}
 
     # [END howto_consume_rotated_token]
 

@@ -21,7 +21,7 @@ class TokenDestination(ABC):
 
     :meth:`write` returns the XCom value: the token itself for XCom, otherwise a
     reference (no token in it) that :func:`airflow_connect_fed.load_federation_token`
-    resolves through :meth:`from_reference`.
+    resolves through :meth:`load`.
     """
 
     kind: ClassVar[str]

@@ -104,7 +104,11 @@ class SecretsBackendDestination(TokenDestination):
         if type(backend).__name__ == "SecretsManagerBackend":
             from airflow_connect_fed.destinations.secrets_manager import SecretsManagerDestination
 
-            secret_id = backend.build_path(backend.variables_prefix, self.secret_key, backend.sep)
+            # As the backend reads: an empty prefix means the bare key.
+            prefix = backend.variables_prefix
+            secret_id = (
+                backend.build_path(prefix, self.secret_key, backend.sep) if prefix else self.secret_key
+            )
             return SecretsManagerDestination(secret_id, aws_conn_id=None, client=backend.client)
         from airflow_connect_fed.destinations.ssm import SsmParameterDestination
 

@@ -22,7 +22,7 @@ _SECRET_NAME = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
 
 
 class SecretsManagerDestination(TokenDestination):
-    """Write the token as the ``SecretString`` of ``secret_id`` (JSON of ``to_dict()``).
+    """Write the token as the ``SecretString`` of ``secret_id`` (JSON of ``to_dict()`` plus ``ConnectUser``, the username it was requested for).
 
     The secret is created on the first write; later writes add a version with
     ``PutSecretValue``, so the previous version stays intact if a write fails.
@@ -101,6 +101,8 @@ class SecretsManagerDestination(TokenDestination):
         kwargs = {"VersionId": version_id} if version_id else {}
         try:
             answer = self.client.get_secret_value(SecretId=self.secret_id, **kwargs)
+        except BotoCoreError as error:
+            raise TokenReadError(f"Could not read secret {self.secret_id!r}: {error}.") from None
         except ClientError as error:
             code, message, _ = error_parts(error)
             if code == "ResourceNotFoundException":

@@ -22,7 +22,7 @@ _PARAMETER_NAME = re.compile(r"^/?[A-Za-z0-9_.\-/]{1,2047}$")
 
 
 class SsmParameterDestination(TokenDestination):
-    """Write the token as a ``SecureString`` parameter (JSON of ``to_dict()``), ``Overwrite=True``.
+    """Write the token as a ``SecureString`` parameter (JSON of ``to_dict()`` plus ``ConnectUser``, the username it was requested for), ``Overwrite=True``.
 
     The ``Intelligent-Tiering`` tier lets SSM move a value over 4 KB to the advanced tier.
 
@@ -101,6 +101,8 @@ class SsmParameterDestination(TokenDestination):
         name = f"{self.name}:{version}" if version else self.name
         try:
             parameter = self.client.get_parameter(Name=name, WithDecryption=True)["Parameter"]
+        except BotoCoreError as error:
+            raise TokenReadError(f"Could not read parameter {self.name!r}: {error}.") from None
         except ClientError as error:
             code, message, _ = error_parts(error)
             if code == "ParameterNotFound":

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
+import boto3
+import botocore.session
 from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
@@ -12,15 +16,18 @@ from botocore.exceptions import BotoCoreError, ClientError
 from airflow_connect_fed import botocore_log
 from airflow_connect_fed import exceptions as exc
 from airflow_connect_fed.aws_error import error_parts
-from airflow_connect_fed.connect_user import validate_connect_user
+from airflow_connect_fed.connect_user import unique_connect_users, validate_connect_user, validate_role_arn
+from airflow_connect_fed.hooks.session_credentials import SessionCredentials
 from airflow_connect_fed.instance import InstanceRef
+from airflow_connect_fed.masking import mask_values
+from airflow_connect_fed.pacing import TokenBucket
 from airflow_connect_fed.token import FederationToken
 
 if TYPE_CHECKING:
-    import boto3
     from botocore.config import _RetryDict
     from mypy_boto3_connect import ConnectClient
     from mypy_boto3_sts import STSClient
+    from mypy_boto3_sts.type_defs import CredentialsTypeDef
 
 #: botocore's standard retry mode: at most 5 attempts in all, jittered exponential backoff for
 #: throttling and 5xx answers, no retry for other 4xx.
@@ -101,6 +108,58 @@ class ConnectFederationHook(AwsBaseHook):
         caller = self._assume_connect_user(session, self._sts_client(session), region, connect_user, role_arn)
         return self._federate(instance, caller)
 
+    def get_federation_tokens(
+        self,
+        instance_id: str,
+        connect_users: list[str],
+        *,
+        role_arn: str,
+        requests_per_second: float = 2.0,
+        burst: int = 5,
+        max_workers: int = 4,
+    ) -> dict[str, FederationToken | exc.ConnectFederationError]:
+        """Get a token for each Connect user, paced to the GetFederationToken quota.
+
+        One token bucket paces every attempt (retries included) of every user; a
+        throttled answer empties it, so all callers back off. A user's error is
+        returned as that user's value and does not stop the others.
+
+        :param instance_id: Connect instance ID or instance ARN.
+        :param connect_users: Connect usernames; each becomes the session name of ``role_arn``.
+        :param role_arn: IAM role whose sessions map to Connect users.
+        :param requests_per_second: sustained GetFederationToken rate for this account and region.
+        :param burst: requests allowed at once before pacing starts.
+        :param max_workers: threads assuming roles and calling Connect; the bucket sets the pace.
+        """
+        instance = InstanceRef.parse(instance_id)
+        region = instance.resolve_region(self._region_name)
+        users = unique_connect_users(connect_users)
+        validate_role_arn(role_arn, "get_federation_tokens")
+        bucket = TokenBucket(requests_per_second, burst)
+        if not users:
+            return {}
+        session = self.get_session(region_name=region)
+        sts = self._sts_client(session)
+        sessions = SessionCredentials()
+        client = self._shared_connect_client(region, sessions)
+        _pace(client, bucket)
+
+        def one(user: str) -> FederationToken | exc.ConnectFederationError:
+            try:
+                validate_connect_user(user, role_arn)
+                sessions.use(self._assume_role(sts, user, role_arn))
+                caller = _Caller(client, f"assumed-role session {user!r} of {role_arn}")
+                return self._federate(instance, caller, mask=False)
+            except exc.ConnectFederationError as error:
+                return error
+
+        with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(users)))) as pool:
+            results = dict(zip(users, pool.map(one, users), strict=True))
+        # Nothing logs a token before this point; one batch keeps masking linear in the number of users.
+        tokens = [t for t in results.values() if isinstance(t, FederationToken)]
+        mask_values([secret for t in tokens for secret in (t.access_token, t.refresh_token)])
+        return results
+
     def test_connection(self) -> tuple[bool, str]:
         """Resolve the connection's identity; fail for the account root, which Connect never federates."""
         try:
@@ -118,6 +177,11 @@ class ConnectFederationHook(AwsBaseHook):
             "GetFederationToken returns the token of the Connect user this identity maps to."
         )
 
+    @cached_property
+    def _client_config(self) -> Config:
+        """The botocore config of every client this hook makes (its user agent costs a stack walk)."""
+        return self._get_config()
+
     def _connect_client(self, region: str | None) -> ConnectClient:
         if region is None or region == self.region_name:
             return self.conn
@@ -127,7 +191,7 @@ class ConnectFederationHook(AwsBaseHook):
         return session.client(
             "sts",
             endpoint_url=self.conn_config.get_service_endpoint_url("sts"),
-            config=self._get_config(),
+            config=self._client_config,
             verify=self.verify,
         )
 
@@ -140,8 +204,23 @@ class ConnectFederationHook(AwsBaseHook):
         role_arn: str,
     ) -> _Caller:
         """Assume ``role_arn`` as session ``connect_user`` and return a Connect client for that session."""
+        credentials = self._assume_role(sts, connect_user, role_arn)
+        client = session.client(
+            "connect",
+            region_name=region,
+            endpoint_url=self.conn_config.get_service_endpoint_url("connect"),
+            config=self._client_config,
+            verify=self.verify,
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+        )
+        return _Caller(client, f"assumed-role session {connect_user!r} of {role_arn}")
+
+    def _assume_role(self, sts: STSClient, connect_user: str, role_arn: str) -> CredentialsTypeDef:
+        """The credentials of role session ``connect_user``, whose identity maps to that Connect user."""
         try:
-            credentials = sts.assume_role(RoleArn=role_arn, RoleSessionName=connect_user)["Credentials"]
+            return sts.assume_role(RoleArn=role_arn, RoleSessionName=connect_user)["Credentials"]
         except ClientError as error:
             code, message, status = error_parts(error)
             raise exc.AssumeRoleError(
@@ -153,19 +232,22 @@ class ConnectFederationHook(AwsBaseHook):
             ) from None
         except BotoCoreError as error:
             raise _connection_error(error, None) from None
-        client = session.client(
-            "connect",
-            region_name=region,
-            endpoint_url=self.conn_config.get_service_endpoint_url("connect"),
-            config=self._get_config(),
-            verify=self.verify,
-            aws_access_key_id=credentials["AccessKeyId"],
-            aws_secret_access_key=credentials["SecretAccessKey"],
-            aws_session_token=credentials["SessionToken"],
-        )
-        return _Caller(client, f"assumed-role session {connect_user!r} of {role_arn}")
 
-    def _federate(self, instance: InstanceRef, caller: _Caller) -> FederationToken:
+    def _shared_connect_client(self, region: str | None, sessions: SessionCredentials) -> ConnectClient:
+        """One Connect client for a whole batch, signing with the session bound to the calling thread."""
+        botocore_session = botocore.session.get_session()
+        resolver = botocore_session.get_component("credential_provider")
+        resolver.insert_before("env", sessions.provider())
+        session = boto3.session.Session(botocore_session=botocore_session, region_name=region)
+        return session.client(
+            "connect",
+            region_name=region or self.region_name,
+            endpoint_url=self.conn_config.get_service_endpoint_url("connect"),
+            config=self._client_config,
+            verify=self.verify,
+        )
+
+    def _federate(self, instance: InstanceRef, caller: _Caller, *, mask: bool = True) -> FederationToken:
         botocore_log.install()
         try:
             response = caller.client.get_federation_token(InstanceId=instance.instance_id)
@@ -174,7 +256,8 @@ class ConnectFederationHook(AwsBaseHook):
         except BotoCoreError as error:
             raise _connection_error(error, instance.instance_id) from None
         token = FederationToken.from_dict(response, instance_id=instance.instance_id)
-        token.mask()
+        if mask:
+            token.mask()
         return token
 
     def _translate(self, error: ClientError, instance: InstanceRef, caller: _Caller) -> exc.ConnectApiError:
@@ -255,6 +338,18 @@ def _connection_error(error: BotoCoreError, instance_id: str | None) -> exc.AwsC
         error_code=type(error).__name__,
         instance_id=instance_id,
     )
+
+
+def _pace(client: ConnectClient, bucket: TokenBucket) -> None:
+    """Make every GetFederationToken attempt of ``client`` wait for ``bucket``; a 429 drains it."""
+    events = client.meta.events
+    events.register_first("before-send.connect.GetFederationToken", lambda **_: bucket.acquire())
+    events.register("needs-retry.connect.GetFederationToken", partial(_drain_on_throttle, bucket))
+
+
+def _drain_on_throttle(bucket: TokenBucket, response: Any = None, **_: Any) -> None:
+    if response is not None and response[1].get("Error", {}).get("Code") == "ThrottlingException":
+        bucket.drain()
 
 
 def _is_root(arn: str) -> bool:

@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 
+from airflow_connect_fed.connect_user import unique_connect_users
 from airflow_connect_fed.destinations.base import StoredToken, TokenDestination, resolve_destination
-from airflow_connect_fed.exceptions import InvalidFederationTokenError, InvalidInputError, TokenReadError
+from airflow_connect_fed.exceptions import (
+    BulkFederationError,
+    ConnectFederationError,
+    InvalidConnectUserError,
+    InvalidDestinationError,
+    InvalidFederationTokenError,
+    InvalidInputError,
+    TokenReadError,
+)
 from airflow_connect_fed.hooks.connect_federation import ConnectFederationHook
 from airflow_connect_fed.instance import InstanceRef
+from airflow_connect_fed.pacing import TokenBucket
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from airflow.sdk import Context
 
@@ -76,7 +87,9 @@ class GetFederationTokenOperator(AwsBaseOperator[ConnectFederationHook]):
 
     def execute(self, context: Context) -> dict[str, Any]:
         destination = resolve_destination(self.destination, self.secret_key)
-        stored = self._reusable(destination)
+        stored = reusable_token(
+            destination, self.instance_id, self.connect_user, self.reuse_if_valid_for, self.log
+        )
         if stored is not None:
             self.log.info(
                 "Reusing the stored federation token for %s on instance %s: valid until %s; no API call made.",
@@ -101,31 +114,6 @@ class GetFederationTokenOperator(AwsBaseOperator[ConnectFederationHook]):
         self._annotate_outlets(context, token, rotated=True)
         return value
 
-    def _reusable(self, destination: TokenDestination) -> StoredToken | None:
-        """The stored token if it is for this instance and user and valid long enough."""
-        if self.reuse_if_valid_for is None:
-            return None
-        try:
-            stored = destination.read_current()
-        except (TokenReadError, InvalidFederationTokenError) as error:
-            self.log.warning("The stored token cannot be reused (%s); getting a new one.", error)
-            return None
-        if stored is None:
-            self.log.info("No stored token yet; getting one.")
-            return None
-        wanted = (InstanceRef.parse(self.instance_id).instance_id, self.connect_user)
-        if (stored.token.instance_id, stored.connect_user) != wanted:
-            self.log.info("The stored token is for another instance or user; getting a new one.")
-            return None
-        if not stored.token.is_valid(self.reuse_if_valid_for):
-            self.log.info(
-                "The stored token expires at %s, within %s; getting a new one.",
-                stored.token.access_token_expiration.isoformat(),
-                self.reuse_if_valid_for,
-            )
-            return None
-        return stored
-
     def _annotate_outlets(self, context: Context, token: FederationToken, *, rotated: bool) -> None:
         events = context.get("outlet_events")
         if events is None:
@@ -139,6 +127,177 @@ class GetFederationTokenOperator(AwsBaseOperator[ConnectFederationHook]):
                     "rotated": rotated,
                 }
             )
+
+
+class GetFederationTokensOperator(AwsBaseOperator[ConnectFederationHook]):
+    """Get federation tokens for many Connect users in one task, paced to the API quota.
+
+    Each user's token is stored separately (``secret_key`` with ``{user}`` in it,
+    e.g. ``connect/agents/{user}``) and the return value maps each user to its
+    reference. One user's failure does not stop the others; the task fails at the
+    end naming every failed user and why, unless ``allow_partial_failure=True``.
+
+    :param instance_id: Connect instance ID or instance ARN. (templated)
+    :param connect_users: Connect usernames: a list, or a JSON list / comma-separated string. (templated)
+    :param role_arn: IAM role assumed with ``RoleSessionName=<user>``. (templated)
+    :param destination: ``"secrets_backend"`` (default), ``"xcom"``, or a callable
+        ``user -> TokenDestination``.
+    :param secret_key: Variable name per user for ``destination="secrets_backend"``; must contain
+        ``{user}``. (templated)
+    :param reuse_if_valid_for: skip users whose stored token stays valid this long.
+    :param requests_per_second: GetFederationToken pace for this account and region.
+    :param burst: requests allowed at once before pacing starts.
+    :param allow_partial_failure: succeed with the users that worked, logging the others.
+    """
+
+    aws_hook_class = ConnectFederationHook
+    template_fields: Sequence[str] = aws_template_fields(
+        "instance_id", "connect_users", "role_arn", "secret_key"
+    )
+    ui_color = "#ff9900"
+
+    def __init__(
+        self,
+        *,
+        instance_id: str,
+        connect_users: list[str] | str,
+        role_arn: str,
+        destination: str | Callable[[str], TokenDestination] = "secrets_backend",
+        secret_key: str = "connect/agents/{user}",  # noqa: S107 - a Variable name, not a secret
+        reuse_if_valid_for: timedelta | float | None = None,
+        requests_per_second: float = 2.0,
+        burst: int = 5,
+        allow_partial_failure: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.instance_id = instance_id
+        self.connect_users = connect_users
+        self.role_arn = role_arn
+        self.destination = destination
+        self.secret_key = secret_key
+        self.reuse_if_valid_for = _as_timedelta(reuse_if_valid_for)
+        self.requests_per_second = requests_per_second
+        self.burst = burst
+        self.allow_partial_failure = allow_partial_failure
+        TokenBucket(requests_per_second, burst)  # bad pacing values fail at DAG parse time
+        if destination == "secrets_backend" and "{user}" not in str(secret_key):
+            raise InvalidDestinationError(
+                f"secret_key {secret_key!r} has no '{{user}}': every user would overwrite the same "
+                "Variable. Use e.g. 'connect/agents/{user}'."
+            )
+        if destination not in ("secrets_backend", "xcom") and not callable(destination):
+            raise InvalidDestinationError(
+                f"Unknown destination {destination!r}. Use 'secrets_backend', 'xcom', or a callable "
+                "taking a username and returning a TokenDestination."
+            )
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        users = _user_list(self.connect_users)
+        destinations = {user: self._destination_for(user) for user in users}
+        values: dict[str, Any] = {}
+        for user in users:
+            stored = reusable_token(
+                destinations[user], self.instance_id, user, self.reuse_if_valid_for, self.log
+            )
+            if stored is not None:
+                values[user] = destinations[user].reference(stored.token, stored.version)
+        fetch = [user for user in users if user not in values]
+        results = self.hook.get_federation_tokens(
+            self.instance_id,
+            fetch,
+            role_arn=self.role_arn,
+            requests_per_second=self.requests_per_second,
+            burst=self.burst,
+        )
+        failures: dict[str, ConnectFederationError] = {}
+        for user, result in results.items():
+            if isinstance(result, ConnectFederationError):
+                failures[user] = result
+                continue
+            try:
+                values[user] = destinations[user].write(result, user)
+            except ConnectFederationError as error:
+                failures[user] = error
+        self.log.info(
+            "Connect users: %d, tokens stored: %d, reused: %d, failed: %d.",
+            len(users),
+            len(results) - len(failures),
+            len(users) - len(fetch),
+            len(failures),
+        )
+        for user, failure in failures.items():
+            self.log.warning("No token for %s: %s: %s", user, type(failure).__name__, failure)
+        self._annotate_outlets(context, [u for u in fetch if u not in failures], list(failures))
+        if failures and not self.allow_partial_failure:
+            raise BulkFederationError(InstanceRef.parse(self.instance_id).instance_id, failures)
+        return values
+
+    def _destination_for(self, user: str) -> TokenDestination:
+        if callable(self.destination):
+            return self.destination(user)
+        return resolve_destination(self.destination, self.secret_key.replace("{user}", user))
+
+    def _annotate_outlets(self, context: Context, rotated: list[str], failed: list[str]) -> None:
+        events = context.get("outlet_events")
+        if events is None:
+            return
+        for outlet in self.outlets:
+            events[outlet].extra.update(
+                {
+                    "instance_id": self.instance_id,
+                    "rotated_users": list[Any](rotated),
+                    "failed_users": list[Any](failed),
+                }
+            )
+
+
+def reusable_token(
+    destination: TokenDestination,
+    instance_id: str,
+    connect_user: str | None,
+    window: timedelta | None,
+    log: Any,
+) -> StoredToken | None:
+    """The stored token if it is for this instance and user and stays valid for ``window``."""
+    if window is None:
+        return None
+    try:
+        stored = destination.read_current()
+    except (TokenReadError, InvalidFederationTokenError) as error:
+        log.warning("The stored token cannot be reused (%s); getting a new one.", error)
+        return None
+    if stored is None:
+        log.info("No stored token yet; getting one.")
+        return None
+    if (stored.token.instance_id, stored.connect_user) != (
+        InstanceRef.parse(instance_id).instance_id,
+        connect_user,
+    ):
+        log.info("The stored token is for another instance or user; getting a new one.")
+        return None
+    if not stored.token.is_valid(window):
+        log.info(
+            "The stored token expires at %s, within %s; getting a new one.",
+            stored.token.access_token_expiration.isoformat(),
+            window,
+        )
+        return None
+    return stored
+
+
+def _user_list(value: object) -> list[str]:
+    """``connect_users`` as rendered: a list, or a JSON list / comma-separated string."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError:
+                raise InvalidConnectUserError(f"connect_users {value!r} is not a valid JSON list.") from None
+        else:
+            value = [part.strip() for part in text.split(",") if part.strip()]
+    return unique_connect_users(value)
 
 
 def _where(reference: dict[str, Any]) -> str:

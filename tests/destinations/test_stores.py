@@ -101,6 +101,18 @@ class TestSecretsManager:
         with pytest.raises(InvalidDestinationError, match="cannot be stored in Secrets Manager"):
             SecretsManagerDestination(name)
 
+    def test_unreachable_store_is_a_read_error(self):
+        from botocore.config import Config
+
+        unreachable = boto3.client(
+            "secretsmanager",
+            endpoint_url="http://127.0.0.1:9",
+            config=Config(retries={"total_max_attempts": 1}),
+        )
+        destination = SecretsManagerDestination("k", aws_conn_id=None, client=unreachable)
+        with pytest.raises(TokenReadError, match="Could not read secret 'k'"):
+            destination.read_current()
+
     def test_unreadable_value(self):
         sm = boto3.client("secretsmanager", region_name="us-east-1")
         sm.create_secret(Name="garbage", SecretString="not json")
@@ -160,6 +172,14 @@ class TestSecretsBackend:
         assert json.loads(backend_value)["Credentials"]["AccessToken"] == ACCESS_TOKEN
         assert load_federation_token(reference) == token()
         assert no_token_in(reference)
+
+    def test_empty_prefix_means_the_bare_key(self, monkeypatch):
+        self.configure(monkeypatch, SM_BACKEND, variables_prefix="")
+        reference = SecretsBackendDestination("connect/agent-1").write(token())
+        assert reference["secret_id"] == "connect/agent-1"
+        assert json.loads(
+            SecretsBackendDestination("connect/agent-1").backend().get_variable("connect/agent-1")
+        )
 
     def test_ssm_backend(self, monkeypatch):
         self.configure(monkeypatch, SSM_BACKEND)

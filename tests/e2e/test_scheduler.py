@@ -1,0 +1,422 @@
+"""End to end: a real Airflow scheduler rotates an agent's token on its own, and no token leaks.
+
+The emulator hands out tokens that live 15 minutes, so the example DAG's
+``reuse_if_valid_for=timedelta(hours=7)`` never holds and every scheduled run
+gets a new token and writes a new version of the secret. Airflow runs as in
+production, from an isolated AIRFLOW_HOME with SQLite: ``airflow api-server``
+(the execution API the tasks talk to), ``airflow dag-processor`` and
+``airflow scheduler`` with the LocalExecutor, on free ports.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+import pytest
+
+from airflow_connect_fed.testing import ConnectEmulator
+from airflow_connect_fed.testing.sandbox import AirflowSandbox
+from airflow_connect_fed.token import FederationToken
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(480)]
+
+EXAMPLE = Path(__file__).parents[2] / "dags_examples" / "example_connect_federation_secrets.py"
+PRODUCER = "example_connect_federation_secrets"
+CONSUMER = "example_connect_federation_session"
+AGENT = "agent-e2e"
+SECRET_ID = f"airflow/variables/connect/agents/{AGENT}"
+TOKEN_TTL = 900  # shorter than reuse_if_valid_for (7 h): every run rotates
+SCHEDULED_RUNS = 2
+RUNS_DEADLINE = 270.0  # seconds from the start of the scheduler
+TAIL_LINES = 40
+
+
+class AirflowProcess:
+    """One long-running ``airflow`` command, its output in files, in its own process group."""
+
+    def __init__(self, name: str, args: list[str], env: dict[str, str], output_dir: Path) -> None:
+        self.name = name
+        self.stdout_path = output_dir / f"{name}.stdout"
+        self.stderr_path = output_dir / f"{name}.stderr"
+        with self.stdout_path.open("wb") as stdout, self.stderr_path.open("wb") as stderr:
+            self.popen = subprocess.Popen(
+                [sys.executable, "-m", "airflow", *args],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=stdout,
+                stderr=stderr,
+                start_new_session=True,
+            )
+        self.descendants: list[psutil.Process] = []
+
+    def output(self) -> bytes:
+        return self.stdout_path.read_bytes() + self.stderr_path.read_bytes()
+
+    def tail(self, lines: int = TAIL_LINES) -> str:
+        parts = []
+        for path in (self.stdout_path, self.stderr_path):
+            text = path.read_text(errors="replace").splitlines()[-lines:]
+            parts.append(f"--- {self.name} {path.suffix[1:]} (last {lines} lines) ---\n" + "\n".join(text))
+        return "\n".join(parts)
+
+    def stop(self, grace: float = 20.0) -> None:
+        """SIGTERM the process group, then SIGKILL whatever is left of it and of its descendants.
+
+        Task processes run in process groups of their own, so descendants are collected by pid
+        first and ended one by one.
+        """
+        if self.popen.poll() is not None:
+            return
+        with contextlib.suppress(psutil.NoSuchProcess):
+            self.descendants = psutil.Process(self.popen.pid).children(recursive=True)
+        descendants = self.descendants
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.popen.pid, signal.SIGTERM)
+        try:
+            self.popen.wait(grace)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait(10)
+        _, alive = psutil.wait_procs(descendants, timeout=5)
+        for process in alive:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                process.kill()
+        psutil.wait_procs(alive, timeout=5)
+
+
+class ScheduledAirflow(AirflowSandbox):
+    """An AirflowSandbox that also runs the api-server, dag-processor and scheduler in the background."""
+
+    def __init__(self, *args, output_dir: Path, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.output_dir = output_dir
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        self.api_port = _free_port()
+        base_url = f"http://127.0.0.1:{self.api_port}"
+        self.env.update(
+            {
+                # Airflow 3 removed the SequentialExecutor; its default LocalExecutor runs on
+                # SQLite. Two worker slots are plenty for two DAGs on a 2-core machine.
+                "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+                "AIRFLOW__CORE__PARALLELISM": "2",
+                "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+                "AIRFLOW__API__HOST": "127.0.0.1",
+                "AIRFLOW__API__PORT": str(self.api_port),
+                "AIRFLOW__API__BASE_URL": base_url,
+                "AIRFLOW__API__WORKERS": "1",
+                "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{base_url}/execution/",
+                # Every component must sign and check the same JWTs and encrypt with the same key.
+                "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(64),
+                "AIRFLOW__API__SECRET_KEY": secrets.token_urlsafe(32),
+                "AIRFLOW__CORE__FERNET_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
+                "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
+                "AIRFLOW__SCHEDULER__JOB_HEARTBEAT_SEC": "1",
+                "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "0.5",
+                # The first parse starts at once; re-parsing the unchanged file sooner would only
+                # take CPU from the tasks.
+                "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+                "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "30",
+                "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
+                "AIRFLOW__DAG_PROCESSOR__BUNDLE_REFRESH_CHECK_INTERVAL": "1",
+            }
+        )
+        self.processes: list[AirflowProcess] = []
+
+    def start(self, name: str, *args: str) -> AirflowProcess:
+        process = AirflowProcess(name, list(args), self.env, self.output_dir)
+        self.processes.append(process)
+        return process
+
+    def stop_all(self) -> None:
+        for process in reversed(self.processes):  # the scheduler first: it owns the task processes
+            process.stop()
+
+    def tails(self) -> str:
+        return "\n".join(process.tail() for process in self.processes)
+
+    def check_running(self) -> None:
+        for process in self.processes:
+            code = process.popen.poll()
+            if code is not None:
+                raise AssertionError(f"`airflow {process.name}` exited with {code}\n{self.tails()}")
+
+    def wait_for_api_server(self, timeout: float = 90.0) -> None:
+        url = f"http://127.0.0.1:{self.api_port}/execution/health"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.check_running()
+            # URLError is an OSError: not listening yet, or not ready
+            with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+            time.sleep(0.5)
+        raise AssertionError(f"the api-server did not answer {url} within {timeout:.0f} s\n{self.tails()}")
+
+    def rows(self, query: str, *args: object, live: bool = False) -> list[tuple]:
+        """Query the metadata DB. ``live``: while Airflow runs, read-only, and [] while it is locked."""
+        path = self.home / "airflow.db"
+        if not live:
+            with contextlib.closing(sqlite3.connect(path)) as conn:
+                return conn.execute(query, args).fetchall()
+        try:
+            with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1)) as conn:
+                return conn.execute(query, args).fetchall()
+        except sqlite3.OperationalError:
+            return []
+
+    def dag_runs(self, dag_id: str, *, live: bool = False) -> list[tuple[str, str, str]]:
+        """(run_id, run_type, state) of ``dag_id``'s runs, oldest first."""
+        query = "SELECT run_id, run_type, state FROM dag_run WHERE dag_id = ? ORDER BY id"
+        return self.rows(query, dag_id, live=live)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _successful(runs: list[tuple[str, str, str]], run_type: str) -> list[str]:
+    return [run_id for run_id, kind, state in runs if kind == run_type and state == "success"]
+
+
+def _wait_for_scheduled_runs(airflow: ScheduledAirflow) -> float:
+    """Until the scheduler ran the producer twice and the consumer once and nothing is in flight."""
+    started = time.monotonic()
+    deadline = started + RUNS_DEADLINE
+    while time.monotonic() < deadline:
+        airflow.check_running()
+        producer, consumer = airflow.dag_runs(PRODUCER, live=True), airflow.dag_runs(CONSUMER, live=True)
+        failed = [run for run in producer + consumer if run[2] == "failed"]
+        if failed:
+            raise AssertionError(f"DAG runs failed: {failed}\n{airflow.tails()}")
+        in_flight = [run for run in producer + consumer if run[2] in ("queued", "running")]
+        if (
+            len(_successful(producer, "scheduled")) >= SCHEDULED_RUNS
+            and _successful(consumer, "asset_triggered")
+            and not in_flight
+        ):
+            return time.monotonic() - started
+        time.sleep(1)
+    raise AssertionError(
+        f"within {RUNS_DEADLINE:.0f} s the scheduler did not run {PRODUCER} {SCHEDULED_RUNS} times and "
+        f"{CONSUMER} once: {PRODUCER} runs {airflow.dag_runs(PRODUCER, live=True)}, {CONSUMER} runs "
+        f"{airflow.dag_runs(CONSUMER, live=True)}\n{airflow.tails()}"
+    )
+
+
+@pytest.fixture(scope="module")
+def scheduled(tmp_path_factory):
+    """Run Airflow's scheduler until it rotated the token twice; collect every token version."""
+    root = tmp_path_factory.mktemp("e2e")
+    dags = root / "dags"
+    dags.mkdir()
+    shutil.copy(EXAMPLE, dags / EXAMPLE.name)  # only this file: no other example DAG gets scheduled
+    began = time.monotonic()
+    with ConnectEmulator(token_ttl=TOKEN_TTL) as emulator:
+        instance = emulator.create_instance("e2e")
+        role_arn = emulator.create_federation_role()
+        user = emulator.create_user(instance["id"], AGENT)
+        airflow = ScheduledAirflow(
+            emulator,
+            root / "home",
+            dags,
+            output_dir=root / "output",
+            extra_env={
+                "CONNECT_INSTANCE_ID": instance["id"],
+                "CONNECT_FEDERATION_ROLE_ARN": role_arn,
+                "CONNECT_AGENT": AGENT,
+                "CONNECT_REFRESH_SECONDS": "20",
+            },
+        )
+        phases = {"setup": time.monotonic() - began}
+        migrate = airflow.airflow("db", "migrate")
+        phases["db migrate"] = time.monotonic() - began
+        try:
+            airflow.start("api-server", "api-server", "--port", str(airflow.api_port), "--workers", "1")
+            airflow.start("dag-processor", "dag-processor")
+            airflow.wait_for_api_server()
+            phases["api-server ready"] = time.monotonic() - began
+            airflow.start("scheduler", "scheduler", "--skip-serve-logs")
+            _wait_for_scheduled_runs(airflow)
+            phases["runs done"] = time.monotonic() - began
+        finally:
+            airflow.stop_all()
+        phases["stopped"] = time.monotonic() - began
+        sm = emulator.client("secretsmanager", **airflow.credentials)
+        versions = sm.list_secret_version_ids(SecretId=SECRET_ID, IncludeDeprecated=True)["Versions"]
+        tokens = {
+            version["VersionId"]: FederationToken.from_dict(
+                json.loads(
+                    sm.get_secret_value(SecretId=SECRET_ID, VersionId=version["VersionId"])["SecretString"]
+                )
+            )
+            for version in versions
+        }
+        current = sm.get_secret_value(SecretId=SECRET_ID)
+        federations = emulator.counters.for_instance(instance["id"]).succeeded
+    print("\nscheduler e2e, seconds from the start: " + ", ".join(f"{k} {v:.0f}" for k, v in phases.items()))
+    return {
+        "airflow": airflow,
+        "instance_id": instance["id"],
+        "user_arn": user["arn"],
+        "versions": versions,
+        "tokens": tokens,
+        "current_version_id": current["VersionId"],
+        "current": FederationToken.from_dict(json.loads(current["SecretString"])),
+        "federations": federations,
+        "outputs": {"db migrate": (migrate.stdout + migrate.stderr).encode()}
+        | {process.name: process.output() for process in airflow.processes},
+    }
+
+
+def _xcoms(airflow: ScheduledAirflow, dag_id: str, task_id: str) -> dict[str, dict]:
+    """run_id -> the task's return value."""
+    rows = airflow.rows(
+        "SELECT run_id, value FROM xcom WHERE dag_id = ? AND task_id = ? AND key = 'return_value'",
+        dag_id,
+        task_id,
+    )
+    return {run_id: json.loads(value) for run_id, value in rows}
+
+
+def _needles(scheduled) -> list[bytes]:
+    """Every token of every version of the secret."""
+    return [
+        secret.encode()
+        for token in scheduled["tokens"].values()
+        for secret in (token.access_token, token.refresh_token)
+    ]
+
+
+def test_the_scheduler_ran_the_producer_on_its_schedule(scheduled):
+    airflow = scheduled["airflow"]
+    runs = airflow.dag_runs(PRODUCER)
+    done = _successful(runs, "scheduled")
+    assert len(done) >= SCHEDULED_RUNS, f"{runs}\n{airflow.tails()}"
+    assert [run for run in runs if run[1] != "scheduled"] == []  # nothing was triggered by hand
+    states = airflow.rows(
+        "SELECT run_id, task_id, state FROM task_instance WHERE dag_id = ? ORDER BY run_id, task_id", PRODUCER
+    )
+    assert [row for row in states if row[0] in done] == [
+        (run_id, task, "success")
+        for run_id in sorted(done)
+        for task in ("check_stored_token", "refresh_token")
+    ]
+
+
+def test_every_scheduled_run_rotated_the_token(scheduled):
+    airflow, tokens = scheduled["airflow"], scheduled["tokens"]
+    done = _successful(airflow.dag_runs(PRODUCER), "scheduled")
+    references = _xcoms(airflow, PRODUCER, "refresh_token")
+    version_ids = [references[run_id]["version_id"] for run_id in done]
+    # Each run wrote a new version of the secret, with tokens of its own.
+    assert len(set(version_ids)) == len(done) >= SCHEDULED_RUNS
+    assert set(version_ids) <= set(tokens)
+    assert len(scheduled["versions"]) >= SCHEDULED_RUNS
+    assert len({token.access_token for token in tokens.values()}) == len(tokens)
+    assert len({token.refresh_token for token in tokens.values()}) == len(tokens)
+    assert scheduled["federations"] == len(tokens)  # one GetFederationToken per version: no run reused one
+    first, current = tokens[version_ids[0]], scheduled["current"]
+    assert scheduled["current_version_id"] != version_ids[0]
+    assert current.access_token != first.access_token
+    assert current.refresh_token != first.refresh_token
+    assert current.access_token_expiration > first.access_token_expiration
+    assert current == tokens[scheduled["current_version_id"]]
+    for token in tokens.values():
+        assert token.user_arn == scheduled["user_arn"]
+        assert token.instance_id == scheduled["instance_id"]
+        assert 0 < token.expires_in().total_seconds() <= TOKEN_TTL
+    # XCom holds references, never the token.
+    for run_id in done:
+        reference = references[run_id]
+        assert reference["kind"] == "secrets_backend"
+        assert reference["secret_id"] == SECRET_ID
+        assert "Credentials" not in reference
+        expiration = tokens[reference["version_id"]].access_token_expiration.isoformat()
+        assert reference["access_token_expiration"] == expiration
+    checked = _xcoms(airflow, PRODUCER, "check_stored_token")
+    for run_id in done:
+        assert checked[run_id]["user_arn"] == scheduled["user_arn"]
+        assert 0 < checked[run_id]["expires_in_s"] <= TOKEN_TTL
+
+
+def test_the_asset_events_triggered_the_session_dag(scheduled):
+    airflow = scheduled["airflow"]
+    runs = airflow.dag_runs(CONSUMER)
+    done = _successful(runs, "asset_triggered")
+    assert done, f"{runs}\n{airflow.tails()}"
+    assert [run for run in runs if run[1] != "asset_triggered"] == []
+    events = airflow.rows(
+        "SELECT e.source_run_id, e.extra FROM asset_event e JOIN asset a ON a.id = e.asset_id "
+        "WHERE a.name = 'connect_agent_token' ORDER BY e.id"
+    )
+    produced = set(_successful(airflow.dag_runs(PRODUCER), "scheduled"))
+    assert {run_id for run_id, _ in events} >= produced  # one event per rotation
+    expirations = {json.loads(extra)["access_token_expiration"] for _, extra in events}
+    assert expirations <= {
+        token.access_token_expiration.isoformat() for token in scheduled["tokens"].values()
+    }
+    for _, extra in events:
+        assert json.loads(extra)["rotated"] is True
+        assert json.loads(extra)["user_arn"] == scheduled["user_arn"]
+    sessions = _xcoms(airflow, CONSUMER, "start_agent_session")
+    for run_id in done:
+        session = sessions[run_id]
+        assert session["user_arn"] == scheduled["user_arn"]
+        assert session["valid"] is True
+        assert session["events"]  # the run saw the rotation events that triggered it
+        assert set(session["events"]) <= expirations
+
+
+def test_task_logs_exist_and_hold_no_token(scheduled):
+    airflow = scheduled["airflow"]
+    logs = airflow.home / "logs"
+    done = _successful(airflow.dag_runs(PRODUCER), "scheduled")
+    for run_id in done:
+        run_logs = logs / f"dag_id={PRODUCER}" / f"run_id={run_id}"
+        (log,) = (run_logs / "task_id=refresh_token").glob("attempt=*.log")
+        text = log.read_text()
+        assert f"Got a federation token for {scheduled['user_arn']}" in text
+        assert f"Stored the token in secrets_backend '{SECRET_ID}'" in text
+        assert list((run_logs / "task_id=check_stored_token").glob("attempt=*.log"))
+    files = [path for path in logs.rglob("*") if path.is_file()]
+    assert len(files) >= 2 * len(done)
+    needles = _needles(scheduled)
+    assert [str(path) for path in files for needle in needles if needle in path.read_bytes()] == []
+    # Nor anywhere else under AIRFLOW_HOME, the metadata DB included.
+    tokens = [needle.decode() for needle in needles]
+    assert airflow.occurrences(tokens) == dict.fromkeys(tokens, 0)
+
+
+def test_process_output_holds_no_token(scheduled):
+    outputs = scheduled["outputs"]
+    assert set(outputs) == {"db migrate", "api-server", "dag-processor", "scheduler"}
+    # The output is the real thing: the LocalExecutor echoes the task logs, the api-server served the tasks.
+    assert outputs["scheduler"].count(f"Got a federation token for {scheduled['user_arn']}".encode()) >= 2
+    assert b"path=/execution/task-instances" in outputs["api-server"]
+    needles = _needles(scheduled)
+    assert [name for name, output in outputs.items() for needle in needles if needle in output] == []
+
+
+def test_every_process_was_stopped(scheduled):
+    processes = scheduled["airflow"].processes
+    assert [process.name for process in processes] == ["api-server", "dag-processor", "scheduler"]
+    assert [process.name for process in processes if process.popen.returncode is None] == []
+    left = [child for process in processes for child in process.descendants if child.is_running()]
+    assert left == []

@@ -1,0 +1,115 @@
+"""get_federation_tokens over real HTTP against the emulator: pacing, per-user errors, faults."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from airflow_connect_fed import exceptions as exc
+from airflow_connect_fed.hooks.connect_federation import ConnectFederationHook
+from airflow_connect_fed.token import FederationToken
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def agents(connect_emulator, monkeypatch):
+    instance = connect_emulator.create_instance("bulk")
+    role_arn = connect_emulator.create_federation_role()
+    users = [f"agent-{i:03d}" for i in range(30)]
+    for user in users:
+        connect_emulator.create_user(instance["id"], user)
+    credentials = connect_emulator.create_iam_user_credentials("airflow-worker")
+    for name, value in connect_emulator.airflow_env("emu", **credentials).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr("botocore.retries.standard.ExponentialBackoff.delay_amount", lambda *a: 0.01)
+    return connect_emulator, instance, role_arn, users
+
+
+def fetch(instance, users, role_arn, **kwargs):
+    return ConnectFederationHook(aws_conn_id="emu").get_federation_tokens(
+        instance["id"], users, role_arn=role_arn, **kwargs
+    )
+
+
+def test_every_user_gets_their_own_token_paced_to_the_quota(agents):
+    emulator, instance, role_arn, users = agents
+    emulator.set_quota(20, 5)
+    started = time.monotonic()
+    results = fetch(instance, users, role_arn, requests_per_second=20, burst=5)
+    elapsed = time.monotonic() - started
+    assert list(results) == users
+    assert all(isinstance(token, FederationToken) for token in results.values())
+    assert len({token.user_arn for token in results.values()}) == len(users)
+    assert len({token.access_token for token in results.values()}) == len(users)
+    counts = emulator.counters.totals()
+    assert counts.succeeded == len(users)
+    # Client and emulator run the same bucket; clock jitter may cost one 429, within the 2% budget.
+    assert counts.throttled <= 1
+    assert elapsed >= (len(users) - 5) / 20 * 0.95  # the bucket, not luck, kept it under the quota
+
+
+def test_user_errors_stay_with_that_user(agents):
+    emulator, instance, role_arn, users = agents
+    emulator.set_quota(100, 50)
+    asked = [users[0], "ghost", "bad name", users[1], users[0]]
+    results = fetch(instance, asked, role_arn, requests_per_second=100, burst=50)
+    assert list(results) == [users[0], "ghost", "bad name", users[1]]
+    assert isinstance(results[users[0]], FederationToken)
+    assert isinstance(results[users[1]], FederationToken)
+    assert isinstance(results["ghost"], exc.UserNotFoundError)
+    assert "assumed-role session 'ghost'" in str(results["ghost"])
+    assert isinstance(results["bad name"], exc.InvalidConnectUserError)
+
+
+def test_faults_and_throttling_are_absorbed(agents):
+    emulator, instance, role_arn, users = agents
+    emulator.set_fault_rate(0.2)
+    emulator.set_quota(20, 2)  # tighter burst than the client's: some 429s
+    results = fetch(instance, users, role_arn, requests_per_second=20, burst=5)
+    failed = {user: repr(r) for user, r in results.items() if not isinstance(r, FederationToken)}
+    assert failed == {}
+    counts = emulator.counters.totals()
+    assert counts.succeeded == len(users)
+    assert counts.faulted > 0
+    assert counts.throttled > 0
+    assert counts.received <= 5 * len(users)
+
+
+def test_retries_per_user_are_bounded(agents):
+    emulator, instance, role_arn, users = agents
+    emulator.set_fault_rate(1.0)
+    emulator.set_quota(100, 50)
+    results = fetch(instance, users[:2], role_arn, requests_per_second=100, burst=50)
+    assert all(isinstance(error, exc.InternalServiceError) for error in results.values())
+    assert emulator.counters.totals().received == 2 * 5
+
+
+def test_tokens_are_masked_in_one_batch(agents):
+    from airflow.sdk._shared.secrets_masker import redact
+
+    emulator, instance, role_arn, users = agents
+    emulator.set_quota(100, 50)
+    results = fetch(instance, users[:3], role_arn, requests_per_second=100, burst=50)
+    text = " ".join(f"{t.access_token} {t.refresh_token}" for t in results.values())
+    assert redact(text) == " ".join(["***"] * 6)
+
+
+@pytest.mark.parametrize(
+    ("users", "role_arn", "error"),
+    [
+        ("agent-1", "arn:aws:iam::123456789012:role/R", "must be a list of Connect usernames, got str"),
+        (["agent-1"], None, "get_federation_tokens needs role_arn"),
+    ],
+)
+def test_bad_arguments(users, role_arn, error):
+    with pytest.raises(exc.InvalidConnectUserError, match=error):
+        ConnectFederationHook(aws_conn_id=None).get_federation_tokens("i-1", users, role_arn=role_arn)
+
+
+def test_bad_pacing():
+    with pytest.raises(exc.InvalidInputError, match="requests_per_second must be > 0"):
+        ConnectFederationHook(aws_conn_id=None).get_federation_tokens(
+            "i-1", ["agent-1"], role_arn="arn:aws:iam::1:role/R", requests_per_second=0
+        )

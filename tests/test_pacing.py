@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from airflow_connect_fed.exceptions import InvalidInputError
+from airflow_connect_fed.pacing import TokenBucket
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def bucket(rate=2.0, burst=5) -> tuple[TokenBucket, FakeTime]:
+    time = FakeTime()
+    return TokenBucket(rate, burst, clock=time.clock, sleep=time.sleep), time
+
+
+def test_burst_then_the_sustained_rate():
+    b, time = bucket(rate=2.0, burst=5)
+    for _ in range(5):
+        b.acquire()
+    assert time.now == 0
+    for _ in range(10):
+        b.acquire()
+    assert time.now == pytest.approx(5.0)  # 10 more at 2/s
+
+
+def test_refills_while_idle_up_to_burst():
+    b, time = bucket(rate=2.0, burst=5)
+    for _ in range(5):
+        b.acquire()
+    time.now += 100
+    for _ in range(5):
+        b.acquire()
+    assert time.now == 100
+    b.acquire()
+    assert time.now == pytest.approx(100.5)
+
+
+def test_drain_makes_everyone_wait_and_slows_down():
+    b, time = bucket(rate=4.0, burst=5)
+    b.drain()
+    b.acquire()
+    assert time.now == pytest.approx(1 / 3.6)
+    for _ in range(20):
+        b.drain()
+    assert b.rate == 2.0  # never below half the configured rate
+
+
+def test_threads_never_take_more_than_the_bucket_holds():
+    def no_waiting(seconds: float) -> None:
+        raise AssertionError(f"asked to wait {seconds} s")
+
+    b = TokenBucket(1e-9, 800, sleep=no_waiting)
+    threads = [threading.Thread(target=lambda: [b.acquire() for _ in range(100)]) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with pytest.raises(AssertionError, match="asked to wait"):
+        b.acquire()  # all 800 were handed out exactly once
+
+
+@pytest.mark.parametrize(
+    ("rate", "burst", "message"),
+    [
+        (0, 5, "requests_per_second must be > 0, got 0"),
+        (-1.5, 5, "got -1.5"),
+        ("2", 5, "must be a number > 0, got '2'"),
+        (2.0, 0, "burst must be a whole number >= 1, got 0"),
+        (2.0, 2.5, "got 2.5"),
+    ],
+)
+def test_bad_values(rate, burst, message):
+    with pytest.raises(InvalidInputError, match=message):
+        TokenBucket(rate, burst)
