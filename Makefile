@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(VENV)/bin/uv pip install --quiet --python $(PY) --constraint constraints.txt --editable ".[test,emulator]"
 	touch $@
 
-test: $(STAMP) lint
+test: $(STAMP) lint docs
 	$(PY) -m pytest
 
 unit: $(STAMP)
@@ -30,6 +30,14 @@ lint: $(STAMP)
 
 demo: $(STAMP)
 	$(PY) demo/run_demo.py
+
+# Warnings are errors: a broken reference or include fails the build.
+docs: $(STAMP)
+	$(PY) -m sphinx -W --keep-going -q -b html docs docs/_build/html
+
+# Writes docs/performance.md with the figures measured in this run.
+bench: $(STAMP)
+	$(PY) benchmarks/run.py
 
 # Re-resolve every pin (needs PyPI); commit the result.
 constraints:

@@ -23,7 +23,14 @@ def test_no_import_errors(dagbag):
     assert dagbag.import_errors == {}
     files = sorted(p.name for p in EXAMPLES.glob("example_*.py"))
     assert files
-    assert len(dagbag.dags) >= len(files)
+    assert sorted(dagbag.dags) == [
+        "example_connect_federation_agents",
+        "example_connect_federation_agents_mapped",
+        "example_connect_federation_secrets",
+        "example_connect_federation_session",
+        "example_connect_federation_xcom",
+    ]
+    assert len(files) == 3
 
 
 def test_xcom_example(dagbag):

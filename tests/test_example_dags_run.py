@@ -22,7 +22,7 @@ def run(tmp_path_factory):
     with ConnectEmulator() as emulator:
         instance = emulator.create_instance("examples")
         role_arn = emulator.create_federation_role()
-        for agent in ("agent-1", "agent-2"):
+        for agent in ("agent-1", "agent-2", "agent-3"):
             emulator.create_user(instance["id"], agent)
         sandbox = AirflowSandbox(
             emulator,
@@ -31,27 +31,41 @@ def run(tmp_path_factory):
             extra_env={"CONNECT_INSTANCE_ID": instance["id"], "CONNECT_FEDERATION_ROLE_ARN": role_arn},
         )
         sandbox.migrate()
+        sandbox.airflow("pools", "set", "connect_federation", "2", "GetFederationToken callers")
         outputs = {}
-        for dag_id, agent in (
-            ("example_connect_federation_xcom", "agent-1"),
-            ("example_connect_federation_secrets", "agent-2"),
-            ("example_connect_federation_secrets", "agent-2"),  # second run: the stored token is reused
-            ("example_connect_federation_session", "agent-2"),
-        ):
+
+        def dags_test(dag_id: str, agent: str = "") -> None:
             result = sandbox.dags_test(dag_id, env={"CONNECT_AGENT": agent})
             outputs.setdefault(dag_id, []).append(result.stdout + result.stderr)
+
+        dags_test("example_connect_federation_xcom", "agent-1")
+        dags_test("example_connect_federation_secrets", "agent-2")
+        dags_test("example_connect_federation_secrets", "agent-2")  # second run: the stored token is reused
+        dags_test("example_connect_federation_session", "agent-2")
         sm = emulator.client("secretsmanager", **sandbox.credentials)
         secret_id = "airflow/variables/connect/agents/agent-2"
         versions = sm.list_secret_version_ids(SecretId=secret_id)["Versions"]
         stored = FederationToken.from_dict(
             json.loads(sm.get_secret_value(SecretId=secret_id)["SecretString"])
         )
+        federations = emulator.counters.totals().succeeded
+        dags_test("example_connect_federation_agents")
+        dags_test("example_connect_federation_agents_mapped")
+        agent_versions = {
+            agent: len(
+                sm.list_secret_version_ids(
+                    SecretId=f"airflow/variables/connect/agents/{agent}", IncludeDeprecated=True
+                )["Versions"]
+            )
+            for agent in ("agent-1", "agent-3")
+        }
         yield {
             "sandbox": sandbox,
             "outputs": outputs,
             "stored": stored,
             "versions": versions,
-            "federations": emulator.counters.totals().succeeded,
+            "agent_versions": agent_versions,
+            "federations": federations,
             "instance_id": instance["id"],
         }
 
@@ -127,3 +141,27 @@ def test_session_dag_reads_the_rotated_token(run):
     (session,) = _xcom(run["sandbox"], "example_connect_federation_session", "start_agent_session")
     assert session["user_arn"] == run["stored"].user_arn
     assert session["valid"] is True
+
+
+def test_bulk_agents_example_stores_one_secret_per_agent(run):
+    sandbox = run["sandbox"]
+    (references,) = _xcom(sandbox, "example_connect_federation_agents", "refresh_agent_tokens")
+    assert sorted(references) == ["agent-1", "agent-2", "agent-3"]
+    for agent, reference in references.items():
+        assert reference["secret_id"] == f"airflow/variables/connect/agents/{agent}"
+        assert "Credentials" not in reference
+    # agent-2's token from the secrets example was still valid: reused, not re-fetched.
+    assert references["agent-2"]["version_id"] == run["versions"][0]["VersionId"]
+    checks = _xcom(sandbox, "example_connect_federation_agents", "check_agent_session")
+    assert sorted(c["agent"] for c in checks) == ["agent-1", "agent-2", "agent-3"]
+    assert all(c["valid_for_s"] > 11 * 3600 for c in checks)
+
+
+def test_mapped_agents_example_writes_per_agent_secrets(run):
+    sandbox = run["sandbox"]
+    references = _xcom(sandbox, "example_connect_federation_agents_mapped", "refresh_agent_token")
+    assert sorted(r["secret_key"] for r in references) == [f"connect/agents/agent-{i}" for i in (1, 2, 3)]
+    # The mapped run wrote a second version for agents the bulk run had stored.
+    assert run["agent_versions"] == {"agent-1": 2, "agent-3": 2}
+    pools = _rows(sandbox, "SELECT pool FROM task_instance WHERE task_id = 'refresh_agent_token'")
+    assert {pool for (pool,) in pools} == {"connect_federation"}

@@ -1,0 +1,120 @@
+"""GetFederationTokensOperator over real HTTP against the emulator."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import structlog
+
+from airflow_connect_fed import load_federation_token
+from airflow_connect_fed.destinations import SecretsManagerDestination
+from airflow_connect_fed.exceptions import (
+    BulkFederationError,
+    InvalidConnectUserError,
+    InvalidDestinationError,
+    InvalidInputError,
+    UserNotFoundError,
+)
+from airflow_connect_fed.operators.federation_token import GetFederationTokensOperator
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def setup(connect_emulator, monkeypatch):
+    connect_emulator.set_quota(200, 50)
+    instance = connect_emulator.create_instance("bulkop")
+    role_arn = connect_emulator.create_federation_role()
+    users = [f"agent-{i:02d}" for i in range(50)]
+    for user in users:
+        connect_emulator.create_user(instance["id"], user)
+    credentials = connect_emulator.create_iam_user_credentials("airflow-worker")
+    for name, value in connect_emulator.airflow_env("emu", **credentials).items():
+        monkeypatch.setenv(name, value)
+    secrets = connect_emulator.client("secretsmanager", **credentials)
+
+    def store(user: str) -> SecretsManagerDestination:
+        return SecretsManagerDestination(f"connect/agents/{user}", aws_conn_id=None, client=secrets)
+
+    return connect_emulator, instance, role_arn, users, store, secrets
+
+
+def operator(instance, role_arn, users, store, **kwargs) -> GetFederationTokensOperator:
+    return GetFederationTokensOperator(
+        task_id="bulk",
+        instance_id=instance["id"],
+        connect_users=users,
+        role_arn=role_arn,
+        destination=store,
+        aws_conn_id="emu",
+        requests_per_second=200,
+        burst=50,
+        **kwargs,
+    )
+
+
+def test_one_unknown_user_among_fifty(setup):
+    _, instance, role_arn, users, store, secrets = setup
+    asked = [*users[:49], "nobody-here"]
+    with structlog.testing.capture_logs() as logs, pytest.raises(BulkFederationError) as raised:
+        operator(instance, role_arn, asked, store).execute({})
+    error = raised.value
+    assert list(error.failures) == ["nobody-here"]
+    assert isinstance(error.failures["nobody-here"], UserNotFoundError)
+    assert "1 Connect user(s)" in str(error)
+    assert "nobody-here: UserNotFoundError" in str(error)
+    assert "allow_partial_failure=True" in str(error)
+    stored = {s["Name"] for s in secrets.list_secrets(MaxResults=100)["SecretList"]}
+    assert stored == {f"connect/agents/{user}" for user in users[:49]}
+    summary = [e["event"] for e in logs if e["event"].startswith("Connect users:")]
+    assert summary == ["Connect users: 50, tokens stored: 49, reused: 0, failed: 1."]
+
+
+def test_partial_failure_allowed_returns_references(setup):
+    _, instance, role_arn, users, store, _secrets = setup
+    values = operator(instance, role_arn, [users[0], "ghost"], store, allow_partial_failure=True).execute({})
+    assert list(values) == [users[0]]
+    reference = values[users[0]]
+    assert reference["kind"] == "secrets_manager"
+    assert "Credentials" not in json.dumps(reference)
+    token = load_federation_token({**reference, "aws_conn_id": "emu"})
+    assert token.user_arn == reference["user_arn"]
+
+
+def test_reuse_skips_valid_tokens(setup):
+    emulator, instance, role_arn, users, store, _ = setup
+    first = operator(instance, role_arn, users[:5], store).execute({})
+    emulator.counters.reset()
+    second = operator(instance, role_arn, users[:5], store, reuse_if_valid_for=3600).execute({})
+    assert emulator.counters.totals().received == 0
+    assert {u: r["version_id"] for u, r in second.items()} == {u: r["version_id"] for u, r in first.items()}
+
+
+@pytest.mark.parametrize(
+    ("users", "expected"),
+    [('["a1", "a2", "a1"]', ["a1", "a2"]), ("a1, a2 ,a3", ["a1", "a2", "a3"])],
+)
+def test_rendered_user_lists(setup, users, expected):
+    emulator, instance, role_arn, _, store, _ = setup
+    for user in expected:
+        emulator.create_user(instance["id"], user)
+    assert list(operator(instance, role_arn, users, store).execute({})) == expected
+
+
+def test_bad_inputs():
+    kwargs = {
+        "task_id": "t",
+        "instance_id": "i",
+        "role_arn": "arn:aws:iam::1:role/R",
+        "connect_users": ["a1"],
+    }
+    with pytest.raises(InvalidDestinationError, match="has no '\\{user\\}'"):
+        GetFederationTokensOperator(secret_key="connect/agent", **kwargs)
+    with pytest.raises(InvalidDestinationError, match="Unknown destination 'vault'"):
+        GetFederationTokensOperator(destination="vault", **kwargs)
+    with pytest.raises(InvalidInputError, match="burst must be a whole number"):
+        GetFederationTokensOperator(burst=0, **kwargs)
+    bad_json = GetFederationTokensOperator(**{**kwargs, "connect_users": "[oops"})
+    with pytest.raises(InvalidConnectUserError, match="is not a valid JSON list"):
+        bad_json.execute({})
