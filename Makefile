@@ -6,7 +6,7 @@ UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed-stamp
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: venv test unit lint demo bench docs constraints clean
+.PHONY: venv test unit lint demo bench docs constraints clean test-airflow-3.0
 
 venv: $(STAMP)
 
@@ -17,8 +17,20 @@ $(STAMP): pyproject.toml constraints.txt
 	$(VENV)/bin/uv pip install --quiet --python $(PY) --constraint constraints.txt --editable ".[test,emulator]"
 	touch $@
 
-test: $(STAMP) lint docs
+test: $(STAMP) lint docs test-airflow-3.0
 	$(PY) -m pytest
+
+# The unit tests again on the lowest Airflow 3 the provider declares (constraints-airflow-3.0.txt).
+MIN_VENV := .venv-airflow-3.0
+MIN_STAMP := $(MIN_VENV)/.installed-stamp
+$(MIN_STAMP): pyproject.toml constraints-airflow-3.0.txt
+	test -x $(MIN_VENV)/bin/python || $(PYTHON) -m venv $(MIN_VENV)
+	$(MIN_VENV)/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(MIN_VENV)/bin/uv pip install --quiet --python $(MIN_VENV)/bin/python --constraint constraints-airflow-3.0.txt --editable ".[test,emulator]"
+	touch $@
+
+test-airflow-3.0: $(MIN_STAMP)
+	$(MIN_VENV)/bin/python -m pytest -m "not integration and not e2e" -p no:cacheprovider
 
 unit: $(STAMP)
 	$(PY) -m pytest -m "not integration and not e2e"
@@ -44,4 +56,4 @@ constraints:
 	$(VENV)/bin/uv pip compile pyproject.toml --extra test --extra emulator --python-version 3.11 --upgrade -o constraints.txt
 
 clean:
-	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(MIN_VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache

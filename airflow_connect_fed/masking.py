@@ -41,7 +41,10 @@ def _local_masker() -> Any:
     try:
         from airflow.sdk._shared.secrets_masker import _secrets_masker
     except ImportError:
-        return None
+        try:  # Airflow 3.0
+            from airflow.sdk.execution_time.secrets_masker import _secrets_masker
+        except ImportError:
+            return None
     masker = _secrets_masker()
     needed = ("patterns", "replacer", "min_length_to_mask", "_adaptations")
     return masker if all(hasattr(masker, name) for name in needed) else None

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
+
+import pytest
+import structlog
 
 _HOME = tempfile.mkdtemp(prefix="connect-fed-tests-")
 os.environ["AIRFLOW_HOME"] = _HOME
@@ -20,3 +24,11 @@ os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
 os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
 
 pytest_plugins = ["tests.fake_connect_api"]
+
+
+@pytest.fixture
+def log_messages(caplog):
+    """The messages logged while the test runs, from structlog (Airflow >= 3.1) or stdlib logging."""
+    caplog.set_level(logging.INFO)
+    with structlog.testing.capture_logs() as captured:
+        yield lambda: [entry["event"] for entry in captured] + [r.getMessage() for r in caplog.records]

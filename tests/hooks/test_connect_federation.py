@@ -61,7 +61,7 @@ class TestGetFederationToken:
         assert token.user_id == "agent-1-id"
 
     def test_tokens_are_masked_before_return(self):
-        from airflow.sdk._shared.secrets_masker import redact
+        from tests.masker import redact
 
         hook = make_hook()
         with stubbed(hook) as stub:

@@ -87,7 +87,7 @@ def test_retries_per_user_are_bounded(agents):
 
 
 def test_tokens_are_masked_in_one_batch(agents):
-    from airflow.sdk._shared.secrets_masker import redact
+    from tests.masker import redact
 
     emulator, instance, role_arn, users = agents
     emulator.set_quota(100, 50)
