@@ -42,7 +42,7 @@ def _local_masker() -> Any:
         from airflow.sdk._shared.secrets_masker import _secrets_masker
     except ImportError:
         try:  # Airflow 3.0
-            from airflow.sdk.execution_time.secrets_masker import _secrets_masker
+            from airflow.sdk.execution_time.secrets_masker import _secrets_masker  # type: ignore[no-redef]
         except ImportError:
             return None
     masker = _secrets_masker()

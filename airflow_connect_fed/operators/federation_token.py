@@ -97,7 +97,7 @@ class GetFederationTokenOperator(AwsBaseOperator[ConnectFederationHook]):
                 stored.token.instance_id,
                 stored.token.access_token_expiration.isoformat(),
             )
-            self._annotate_outlets(context, stored.token, rotated=False)
+            annotate_outlets(self.outlets, context, _token_event(stored.token, rotated=False))
             return destination.reference(stored.token, stored.version)
         token = self.hook.get_federation_token(
             self.instance_id, connect_user=self.connect_user, role_arn=self.role_arn
@@ -111,22 +111,8 @@ class GetFederationTokenOperator(AwsBaseOperator[ConnectFederationHook]):
         value = destination.write(token, self.connect_user)
         if destination.kind != "xcom":
             self.log.info("Stored the token in %s %s.", destination.kind, _where(value))
-        self._annotate_outlets(context, token, rotated=True)
+        annotate_outlets(self.outlets, context, _token_event(token, rotated=True))
         return value
-
-    def _annotate_outlets(self, context: Context, token: FederationToken, *, rotated: bool) -> None:
-        events = context.get("outlet_events")
-        if events is None:
-            return
-        for outlet in self.outlets:
-            events[outlet].extra.update(
-                {
-                    "user_arn": token.user_arn,
-                    "instance_id": token.instance_id,
-                    "access_token_expiration": token.access_token_expiration.isoformat(),
-                    "rotated": rotated,
-                }
-            )
 
 
 class GetFederationTokensOperator(AwsBaseOperator[ConnectFederationHook]):
@@ -228,7 +214,12 @@ class GetFederationTokensOperator(AwsBaseOperator[ConnectFederationHook]):
         )
         for user, failure in failures.items():
             self.log.warning("No token for %s: %s: %s", user, type(failure).__name__, failure)
-        self._annotate_outlets(context, [u for u in fetch if u not in failures], list(failures))
+        rotated: list[Any] = [user for user in fetch if user not in failures]
+        annotate_outlets(
+            self.outlets,
+            context,
+            {"instance_id": self.instance_id, "rotated_users": rotated, "failed_users": list[Any](failures)},
+        )
         if failures and not self.allow_partial_failure:
             raise BulkFederationError(InstanceRef.parse(self.instance_id).instance_id, failures)
         return values
@@ -238,18 +229,23 @@ class GetFederationTokensOperator(AwsBaseOperator[ConnectFederationHook]):
             return self.destination(user)
         return resolve_destination(self.destination, self.secret_key.replace("{user}", user))
 
-    def _annotate_outlets(self, context: Context, rotated: list[str], failed: list[str]) -> None:
-        events = context.get("outlet_events")
-        if events is None:
-            return
-        for outlet in self.outlets:
-            events[outlet].extra.update(
-                {
-                    "instance_id": self.instance_id,
-                    "rotated_users": list[Any](rotated),
-                    "failed_users": list[Any](failed),
-                }
-            )
+
+def annotate_outlets(outlets: Sequence[Any], context: Context, extra: dict[str, Any]) -> None:
+    """Put ``extra`` (never a token) on the event of each outlet Asset of the running task."""
+    events = context.get("outlet_events")
+    if events is None:
+        return
+    for outlet in outlets:
+        events[outlet].extra.update(extra)
+
+
+def _token_event(token: FederationToken, *, rotated: bool) -> dict[str, Any]:
+    return {
+        "user_arn": token.user_arn,
+        "instance_id": token.instance_id,
+        "access_token_expiration": token.access_token_expiration.isoformat(),
+        "rotated": rotated,
+    }
 
 
 def reusable_token(
