@@ -23,7 +23,9 @@ SECRET_KEY = f"connect/agents/{CONNECT_USER}"
 REFRESH_EVERY = timedelta(seconds=int(os.environ.get("CONNECT_REFRESH_SECONDS", 6 * 3600)))
 
 # [START howto_asset_agent_token]
-AGENT_TOKEN = Asset(name="connect_agent_token", uri=f"connect-fed://{INSTANCE_ID}/{CONNECT_USER}")
+AGENT_TOKEN = Asset(
+    name=f"connect_agent_token_{CONNECT_USER}", uri=f"connect-fed://{INSTANCE_ID}/{CONNECT_USER}"
+)
 # [END howto_asset_agent_token]
 
 with DAG(

@@ -20,6 +20,7 @@ EXAMPLES = Path(__file__).parents[1] / "dags_examples"
 def run(tmp_path_factory):
     """Run the three example DAGs once: XCom for agent-1, the secrets backend for agent-2."""
     with ConnectEmulator() as emulator:
+        emulator.reset()  # moto's state is per process: start from empty accounts
         instance = emulator.create_instance("examples")
         role_arn = emulator.create_federation_role()
         for agent in ("agent-1", "agent-2", "agent-3"):

@@ -229,6 +229,7 @@ def scheduled(tmp_path_factory):
     shutil.copy(EXAMPLE, dags / EXAMPLE.name)  # only this file: no other example DAG gets scheduled
     began = time.monotonic()
     with ConnectEmulator(token_ttl=TOKEN_TTL) as emulator:
+        emulator.reset()  # moto's state is per process: start from empty accounts
         instance = emulator.create_instance("e2e")
         role_arn = emulator.create_federation_role()
         user = emulator.create_user(instance["id"], AGENT)
@@ -364,7 +365,8 @@ def test_the_asset_events_triggered_the_session_dag(scheduled):
     assert [run for run in runs if run[1] != "asset_triggered"] == []
     events = airflow.rows(
         "SELECT e.source_run_id, e.extra FROM asset_event e JOIN asset a ON a.id = e.asset_id "
-        "WHERE a.name = 'connect_agent_token' ORDER BY e.id"
+        "WHERE a.name = ? ORDER BY e.id",
+        f"connect_agent_token_{AGENT}",
     )
     produced = set(_successful(airflow.dag_runs(PRODUCER), "scheduled"))
     assert {run_id for run_id, _ in events} >= produced  # one event per rotation
