@@ -17,7 +17,8 @@ class TokenBucket:
 
     ``drain()`` empties the bucket after a throttled answer and slows the rate by
     10% (down to half the configured rate), so callers back off together instead
-    of hammering a service that said no.
+    of hammering a service that said no; ``recover()``, after each answer that was
+    not throttled, gives back 5% of the configured rate, up to that rate.
     """
 
     def __init__(
@@ -35,6 +36,7 @@ class TokenBucket:
         if isinstance(burst, bool) or not isinstance(burst, int) or burst < 1:
             raise InvalidInputError(f"burst must be a whole number >= 1, got {burst!r}.")
         self.rate = float(requests_per_second)
+        self._max_rate = self.rate
         self._min_rate = self.rate / 2
         self.burst = burst
         self._clock = clock
@@ -60,6 +62,11 @@ class TokenBucket:
             self._refill()
             self._tokens = min(self._tokens, 0.0)
             self.rate = max(self.rate * 0.9, self._min_rate)
+
+    def recover(self) -> None:
+        """Step the rate back toward the configured one (after an answer that was not a 429)."""
+        with self._lock:
+            self.rate = min(self._max_rate, self.rate + self._max_rate / 20)
 
     def _refill(self) -> None:
         now = self._clock()

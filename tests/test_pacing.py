@@ -85,3 +85,15 @@ def test_threads_never_take_more_than_the_bucket_holds():
 def test_bad_values(rate, burst, message):
     with pytest.raises(InvalidInputError, match=message):
         TokenBucket(rate, burst)
+
+
+def test_recover_steps_back_to_the_configured_rate():
+    b, _ = bucket(rate=10.0, burst=5)
+    b.drain()
+    b.drain()
+    assert b.rate == pytest.approx(8.1)
+    b.recover()
+    assert b.rate == pytest.approx(8.6)
+    for _ in range(10):
+        b.recover()
+    assert b.rate == 10.0

@@ -141,7 +141,7 @@ class ConnectFederationHook(AwsBaseHook):
         session = self.get_session(region_name=region)
         sts = self._sts_client(session)
         sessions = SessionCredentials()
-        client = self._shared_connect_client(region, sessions)
+        client = self._shared_connect_client(session, region, sessions)
         _pace(client, bucket)
 
         def one(user: str) -> FederationToken | exc.ConnectFederationError:
@@ -233,9 +233,13 @@ class ConnectFederationHook(AwsBaseHook):
         except BotoCoreError as error:
             raise _connection_error(error, None) from None
 
-    def _shared_connect_client(self, region: str | None, sessions: SessionCredentials) -> ConnectClient:
+    def _shared_connect_client(
+        self, session: boto3.session.Session, region: str | None, sessions: SessionCredentials
+    ) -> ConnectClient:
         """One Connect client for a whole batch, signing with the session bound to the calling thread."""
         botocore_session = botocore.session.get_session()
+        # Share the service models already parsed for ``session`` (about 20 MiB for Connect).
+        botocore_session.register_component("data_loader", session._session.get_component("data_loader"))
         resolver = botocore_session.get_component("credential_provider")
         resolver.insert_before("env", sessions.provider())
         session = boto3.session.Session(botocore_session=botocore_session, region_name=region)
@@ -348,8 +352,12 @@ def _pace(client: ConnectClient, bucket: TokenBucket) -> None:
 
 
 def _drain_on_throttle(bucket: TokenBucket, response: Any = None, **_: Any) -> None:
-    if response is not None and response[1].get("Error", {}).get("Code") == "ThrottlingException":
+    if response is None:
+        return
+    if response[1].get("Error", {}).get("Code") == "ThrottlingException":
         bucket.drain()
+    else:
+        bucket.recover()
 
 
 def _is_root(arn: str) -> bool:

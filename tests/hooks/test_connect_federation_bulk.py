@@ -37,7 +37,7 @@ def test_every_user_gets_their_own_token_paced_to_the_quota(agents):
     emulator, instance, role_arn, users = agents
     emulator.set_quota(20, 5)
     started = time.monotonic()
-    results = fetch(instance, users, role_arn, requests_per_second=20, burst=5)
+    results = fetch(instance, users, role_arn, requests_per_second=19, burst=5)
     elapsed = time.monotonic() - started
     assert list(results) == users
     assert all(isinstance(token, FederationToken) for token in results.values())
@@ -45,9 +45,9 @@ def test_every_user_gets_their_own_token_paced_to_the_quota(agents):
     assert len({token.access_token for token in results.values()}) == len(users)
     counts = emulator.counters.totals()
     assert counts.succeeded == len(users)
-    # Client and emulator run the same bucket; clock jitter may cost one 429, within the 2% budget.
+    # Paced 5% under the quota; clock jitter may still cost one 429, within the 2% budget.
     assert counts.throttled <= 1
-    assert elapsed >= (len(users) - 5) / 20 * 0.95  # the bucket, not luck, kept it under the quota
+    assert elapsed >= (len(users) - 5) / 19 * 0.95  # the bucket, not luck, kept it under the quota
 
 
 def test_user_errors_stay_with_that_user(agents):

@@ -250,13 +250,15 @@ def test_root_identity_is_refused(connect_emulator: ConnectEmulator, agent: Agen
 
 
 def test_throttles_after_the_burst_and_recovers(connect_emulator: ConnectEmulator, agent: Agent) -> None:
+    # A slow rate, so that a loaded machine cannot earn a token back during the burst.
+    connect_emulator.set_quota(requests_per_second=0.5, burst=5)
     for _ in range(5):
         federate(connect_emulator, agent.instance["id"], agent.credentials)
     status, code, message = error_of(
         federation_error(connect_emulator, agent.instance["id"], agent.credentials)
     )
     assert (status, code) == (429, "ThrottlingException")
-    assert "2 requests/s (burst 5)" in message
+    assert "0.5 requests/s (burst 5)" in message
 
     # The quota is per account and region: another region is not throttled (its instance is unknown).
     other_region = connect_emulator.client(
@@ -266,7 +268,7 @@ def test_throttles_after_the_burst_and_recovers(connect_emulator: ConnectEmulato
         other_region.get_federation_token(InstanceId=agent.instance["id"])
     assert raised.value.response["Error"]["Code"] == "ResourceNotFoundException"
 
-    time.sleep(0.6)  # one token back at 2 requests/s
+    time.sleep(2.1)  # one token back at 0.5 requests/s
     assert federate(connect_emulator, agent.instance["id"], agent.credentials)["UserId"] == agent.user["id"]
     assert connect_emulator.counters.for_instance(agent.instance["id"]).throttled == 1
 
