@@ -93,9 +93,9 @@ class FederationToken:
 
     def mask(self) -> None:
         """Register both tokens with Airflow's secret masker, so logs show ``***`` in their place."""
-        from airflow.sdk.log import mask_secret
+        from airflow_connect_fed.masking import mask_values
 
-        mask_secret([self.access_token, self.refresh_token])
+        mask_values([self.access_token, self.refresh_token])
 
     def expires_in(self, now: datetime | None = None) -> timedelta:
         """Time left until the access token expires (negative once expired)."""
