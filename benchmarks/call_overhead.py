@@ -171,11 +171,11 @@ def measure(section: Section) -> None:
     masking = per_call["secret masking (FederationToken.mask)"]
     if last > 2 * first and masking > 0.5 * 1000 * profiled_seconds / PROFILED:
         section.notes.append(
-            f"What limits the hook: each call registers its two tokens with `mask_secret`, and Airflow's masker "
-            "recompiles one regex from every secret registered so far in the process, so a call's cost grows "
-            f"with the calls before it ({1000 * first:.1f} ms in the first block, {1000 * last:.1f} ms in the "
-            f"last; {masking:.0f} ms of masking per call by the profiled calls). The batched `mask_values` that "
-            "`get_federation_tokens` uses is not on this path."
+            f"What limits the hook: each call registers its two tokens with Airflow's secret masker, which "
+            "holds one regex of every secret registered so far in the process and recompiles it for each new "
+            f"one, so a call's cost grows with the calls before it ({1000 * first:.1f} ms in the first block, "
+            f"{1000 * last:.1f} ms in the last; {masking:.0f} ms of masking per call by the profiled calls). "
+            "A task process makes one or a few calls, so there this cost stays near the first block's."
         )
     if counts.succeeded != counts.received:
         raise RuntimeError(f"some calls failed at the emulator: {counts}")
