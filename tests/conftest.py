@@ -32,3 +32,12 @@ def log_messages(caplog):
     caplog.set_level(logging.INFO)
     with structlog.testing.capture_logs() as captured:
         yield lambda: [entry["event"] for entry in captured] + [r.getMessage() for r in caplog.records]
+
+
+@pytest.fixture
+def emu_connection(connect_emulator, monkeypatch):
+    """Airflow connection ``emu``: IAM user ``airflow-worker`` on the emulator; returns its credentials."""
+    credentials = connect_emulator.create_iam_user_credentials("airflow-worker")
+    for name, value in connect_emulator.airflow_env("emu", **credentials).items():
+        monkeypatch.setenv(name, value)
+    return credentials

@@ -14,15 +14,12 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def agents(connect_emulator, monkeypatch):
+def agents(connect_emulator, emu_connection, monkeypatch):
     instance = connect_emulator.create_instance("bulk")
     role_arn = connect_emulator.create_federation_role()
     users = [f"agent-{i:03d}" for i in range(30)]
     for user in users:
         connect_emulator.create_user(instance["id"], user)
-    credentials = connect_emulator.create_iam_user_credentials("airflow-worker")
-    for name, value in connect_emulator.airflow_env("emu", **credentials).items():
-        monkeypatch.setenv(name, value)
     monkeypatch.setattr("botocore.retries.standard.ExponentialBackoff.delay_amount", lambda *a: 0.01)
     return connect_emulator, instance, role_arn, users
 

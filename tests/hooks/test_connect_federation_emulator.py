@@ -11,14 +11,11 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def connect(connect_emulator, monkeypatch):
+def connect(connect_emulator, emu_connection):
     """An instance with agent-1, a federation role, and a connection for an IAM user 'airflow-worker'."""
     instance = connect_emulator.create_instance("hooktest")
     connect_emulator.create_user(instance["id"], "agent-1")
     role_arn = connect_emulator.create_federation_role()
-    credentials = connect_emulator.create_iam_user_credentials("airflow-worker")
-    for name, value in connect_emulator.airflow_env("emu", **credentials).items():
-        monkeypatch.setenv(name, value)
     return connect_emulator, instance, role_arn
 
 

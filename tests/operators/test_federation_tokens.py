@@ -22,16 +22,14 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def setup(connect_emulator, monkeypatch):
+def setup(connect_emulator, emu_connection):
     connect_emulator.set_quota(200, 50)
     instance = connect_emulator.create_instance("bulkop")
     role_arn = connect_emulator.create_federation_role()
     users = [f"agent-{i:02d}" for i in range(50)]
     for user in users:
         connect_emulator.create_user(instance["id"], user)
-    credentials = connect_emulator.create_iam_user_credentials("airflow-worker")
-    for name, value in connect_emulator.airflow_env("emu", **credentials).items():
-        monkeypatch.setenv(name, value)
+    credentials = emu_connection
     secrets = connect_emulator.client("secretsmanager", **credentials)
 
     def store(user: str) -> SecretsManagerDestination:
