@@ -18,7 +18,6 @@ import sys
 import time
 import tracemalloc
 from typing import TYPE_CHECKING, Any
-from unittest import mock
 
 from emulator_process import EmulatorProcess
 from harness import PYTHON, REPO, main
@@ -68,23 +67,10 @@ def child(n: int, mode: str) -> dict[str, Any]:
         after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         ok = sum(isinstance(r, FederationToken) for r in results.values())
         return {"rss_before_kib": before, "rss_delta_kib": after - before, "seconds": seconds, "ok": ok}
-    from airflow_connect_fed.masking import mask_values
-
-    phases: dict[str, Any] = {}
-
-    def observed_mask_values(values: list[str]) -> None:
-        """The hook's mask_values, unchanged; notes the memory before it runs and the peak while it runs."""
-        phases["before_mask_current"], phases["before_mask_peak"] = tracemalloc.get_traced_memory()
-        (largest,) = tracemalloc.take_snapshot().statistics("lineno")[:1]
-        phases["largest_live"] = (str(largest.traceback[0]), largest.size)
-        tracemalloc.reset_peak()
-        mask_values(values)
-        phases["mask_peak"] = tracemalloc.get_traced_memory()[1]
-
     tracemalloc.start()
-    with mock.patch("airflow_connect_fed.hooks.connect_federation.mask_values", observed_mask_values):
-        results = call(users)
-    peak = max(phases["before_mask_peak"], tracemalloc.get_traced_memory()[1])
+    results = call(users)
+    peak = tracemalloc.get_traced_memory()[1]
+    (largest,) = tracemalloc.take_snapshot().statistics("lineno")[:1]
     gc.collect()  # the call's garbage cycles (clients, sessions) go first, so what follows is the dict alone
     current = tracemalloc.get_traced_memory()[0]
     ok = sum(isinstance(r, FederationToken) for r in results.values())
@@ -99,7 +85,7 @@ def child(n: int, mode: str) -> dict[str, Any]:
         "retained_other": without_results,
         "retained_top": [(str(stat.traceback[0].filename), stat.size) for stat in retained],
         "ok": ok,
-        **phases,
+        "largest_live": (str(largest.traceback[0]), largest.size),
     }
 
 
@@ -150,7 +136,6 @@ def measure(section: Section) -> None:
         return " / ".join(value(n) for n in SIZES) + unit
 
     working = {n: traced[n]["peak"] - traced[n]["results"] for n in SIZES}
-    masking = {n: traced[n]["mask_peak"] - traced[n]["before_mask_current"] for n in SIZES}
     section.add(
         f"tracemalloc peak, N = {sizes}",
         each(lambda n: _mib(traced[n]["peak"]), " MiB")
@@ -177,11 +162,6 @@ def measure(section: Section) -> None:
         working[large] / working[small] <= FLAT_FACTOR,
     )
     section.add(
-        "(Peak while fetching, peak while masking)",
-        each(lambda n: f"({_mib(traced[n]['before_mask_peak'])}, {_mib(traced[n]['mask_peak'])})", " MiB"),
-        "peak up to the hook's one mask_values call, and during it (tracemalloc.reset_peak in between).",
-    )
-    section.add(
         "Marginal peak per extra user",
         f"{(traced[large]['peak'] - traced[small]['peak']) / (large - small) / 1024:.1f} KiB/user "
         f"(returned dict {(traced[large]['results'] - traced[small]['results']) / (large - small) / 1024:.1f})",
@@ -205,19 +185,17 @@ def measure(section: Section) -> None:
     else:
         cause = ""
     section.notes.append(
-        f"What sets the peak: while fetching, the largest live allocation is `{_short(where)}`, "
-        f"{_mib(size)} MiB{cause}. The fetching peak is "
-        + each(lambda n: _mib(traced[n]["before_mask_peak"]), " MiB")
-        + ". Masking all 2N tokens at once (one regex compiled by `mask_values`) peaks at "
-        + each(lambda n: _mib(masking[n]), " MiB")
-        + f" above the live memory ({masking[large] / large / 1024:.1f} KiB/user at N={large}), transiently."
+        f"What sets the peak: when the call returns, the largest live allocation is `{_short(where)}`, "
+        f"{_mib(size)} MiB{cause}. Each user's tokens are registered with the secret masker as they arrive, "
+        "as literals that compile nothing (`airflow_connect_fed/masking.py`)."
     )
     section.notes.append(
         "What stays after the call besides the dict: "
         + each(lambda n: _mib(traced[n]["retained_other"]), " MiB")
         + f" (largest holders by file at N={large}: "
         + ", ".join(f"`{_short(path)}` {_mib(size)} MiB" for path, size in traced[large]["retained_top"])
-        + "). Every token stays registered with Airflow's secret masker for the life of the process, by design."
+        + "). That includes the masker's hold on every token (a literal and its escaped pattern), kept for the "
+        "life of the process, by design."
     )
 
 

@@ -22,6 +22,7 @@ HERE = Path(__file__).resolve().parent
 BENCHMARKS = [
     ("bulk_throughput", "Bulk throughput (issue 5)"),
     ("memory_peak", "Memory (issue 5)"),
+    ("supervisor_masking", "Secret masking with many agents (issue 5)"),
     ("parse_cost", "DAG parse cost (issue 7)"),
     ("call_overhead", "Per-call overhead (issue 7)"),
     ("token_reuse", "Token reuse (issue 7)"),

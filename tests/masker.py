@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 try:
-    from tests.masker import redact
+    from airflow.sdk._shared.secrets_masker import redact
 except ImportError:  # Airflow 3.0
-    from airflow.sdk.execution_time.secrets_masker import redact
+    from airflow.sdk.execution_time.secrets_masker import redact  # type: ignore[no-redef]
 
 __all__ = ["redact"]

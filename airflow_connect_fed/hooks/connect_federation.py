@@ -19,7 +19,6 @@ from airflow_connect_fed.aws_error import error_parts
 from airflow_connect_fed.connect_user import unique_connect_users, validate_connect_user, validate_role_arn
 from airflow_connect_fed.hooks.session_credentials import SessionCredentials
 from airflow_connect_fed.instance import InstanceRef
-from airflow_connect_fed.masking import mask_values
 from airflow_connect_fed.pacing import TokenBucket
 from airflow_connect_fed.token import FederationToken
 
@@ -149,16 +148,12 @@ class ConnectFederationHook(AwsBaseHook):
                 validate_connect_user(user, role_arn)
                 sessions.use(self._assume_role(sts, user, role_arn))
                 caller = _Caller(client, f"assumed-role session {user!r} of {role_arn}")
-                return self._federate(instance, caller, mask=False)
+                return self._federate(instance, caller)
             except exc.ConnectFederationError as error:
                 return error
 
         with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(users)))) as pool:
-            results = dict(zip(users, pool.map(one, users), strict=True))
-        # Nothing logs a token before this point; one batch keeps masking linear in the number of users.
-        tokens = [t for t in results.values() if isinstance(t, FederationToken)]
-        mask_values([secret for t in tokens for secret in (t.access_token, t.refresh_token)])
-        return results
+            return dict(zip(users, pool.map(one, users), strict=True))
 
     def test_connection(self) -> tuple[bool, str]:
         """Resolve the connection's identity; fail for the account root, which Connect never federates."""
@@ -251,7 +246,7 @@ class ConnectFederationHook(AwsBaseHook):
             verify=self.verify,
         )
 
-    def _federate(self, instance: InstanceRef, caller: _Caller, *, mask: bool = True) -> FederationToken:
+    def _federate(self, instance: InstanceRef, caller: _Caller) -> FederationToken:
         botocore_log.install()
         try:
             response = caller.client.get_federation_token(InstanceId=instance.instance_id)
@@ -260,8 +255,7 @@ class ConnectFederationHook(AwsBaseHook):
         except BotoCoreError as error:
             raise _connection_error(error, instance.instance_id) from None
         token = FederationToken.from_dict(response, instance_id=instance.instance_id)
-        if mask:
-            token.mask()
+        token.mask()
         return token
 
     def _translate(self, error: ClientError, instance: InstanceRef, caller: _Caller) -> exc.ConnectApiError:

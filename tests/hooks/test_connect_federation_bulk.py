@@ -84,14 +84,30 @@ def test_retries_per_user_are_bounded(agents):
     assert emulator.counters.totals().received == 2 * 5
 
 
-def test_tokens_are_masked_in_one_batch(agents):
+def test_each_users_tokens_are_masked_and_sent_to_the_supervisor_as_they_arrive(agents, monkeypatch):
+    from airflow.sdk.execution_time import task_runner
+    from airflow.sdk.execution_time.comms import MaskSecret
+
     from tests.masker import redact
 
+    sent: list[list[str]] = []
+
+    class Comms:
+        def send(self, message):
+            if isinstance(message, MaskSecret):
+                sent.append(message.value)
+
+    monkeypatch.setattr(task_runner, "SUPERVISOR_COMMS", Comms(), raising=False)
     emulator, instance, role_arn, users = agents
     emulator.set_quota(100, 50)
-    results = fetch(instance, users[:3], role_arn, requests_per_second=100, burst=50)
-    text = " ".join(f"{t.access_token} {t.refresh_token}" for t in results.values())
+    results = fetch(instance, [*users[:3], "ghost"], role_arn, requests_per_second=100, burst=50)
+    tokens = [t for t in results.values() if isinstance(t, FederationToken)]
+    text = " ".join(f"{t.access_token} {t.refresh_token}" for t in tokens)
     assert redact(text) == " ".join(["***"] * 6)
+    pairs = [[t.access_token, t.refresh_token] for t in tokens]
+    token_messages = [value for value in sent if value in pairs]
+    assert len(token_messages) == 3
+    assert sorted(token_messages) == sorted(pairs)
 
 
 @pytest.mark.parametrize(

@@ -116,3 +116,19 @@ def test_bad_inputs():
     bad_json = GetFederationTokensOperator(**{**kwargs, "connect_users": "[oops"})
     with pytest.raises(InvalidConnectUserError, match="is not a valid JSON list"):
         bad_json.execute({})
+
+
+def test_a_long_agent_list_maps_over_chunks():
+    from airflow.sdk import DAG
+
+    chunks = [["agent-01", "agent-02"], ["agent-03"]]
+    with DAG("chunks", schedule=None) as dag:
+        GetFederationTokensOperator.partial(
+            task_id="bulk",
+            instance_id="11111111-2222-3333-4444-555555555555",
+            role_arn="arn:aws:iam::123456789012:role/ConnectAgents",
+            destination="secrets_backend",
+            secret_key="connect/agents/{user}",
+        ).expand(connect_users=chunks)
+    mapped = dag.get_task("bulk")
+    assert mapped.expand_input.value == {"connect_users": chunks}
