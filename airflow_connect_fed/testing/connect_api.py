@@ -2,12 +2,14 @@
 
 Requests signed for the ``connect`` service on the CreateUser, DescribeUser, ListUsers and
 GetFederationToken paths are handled here; every other request goes to moto's application unchanged,
-so one endpoint URL serves both. Errors are a JSON ``{"Message": ...}`` body plus the
+so one endpoint URL serves both. STS ``GetCallerIdentity`` signed with the root key is answered
+here too, with the root's ARN, as AWS does. Errors are a JSON ``{"Message": ...}`` body plus the
 ``x-amzn-ErrorType`` header, which botocore's restJson parser turns into ``ClientError`` codes.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import secrets
@@ -15,8 +17,10 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
 
 from moto.connect.models import Instance, connect_backends
+from moto.utilities.utils import get_partition
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
@@ -128,6 +132,13 @@ class ConnectApi:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         scope = signing_scope(environ.get("HTTP_AUTHORIZATION"))
+        if (
+            scope is not None
+            and scope.access_key == self._root_access_key
+            and _is_get_caller_identity(environ)
+        ):
+            account_id = request_account(scope.access_key, environ.get("HTTP_X_MOTO_ACCOUNT_ID"))
+            return _root_caller_identity(account_id, scope.region)(environ, start_response)
         route = _match(environ) if scope is not None and scope.service == "connect" else None
         if scope is None or route is None:
             return self._moto_app(environ, start_response)
@@ -303,6 +314,28 @@ def _json_body(request: Request) -> dict[str, Any]:
             "InvalidRequestException", f"Request body must be a JSON object, got {type(payload).__name__}"
         )
     return payload
+
+
+def _is_get_caller_identity(environ: WSGIEnvironment) -> bool:
+    """Whether this is an STS GetCallerIdentity (query protocol); the body is put back for moto."""
+    if environ.get("REQUEST_METHOD") != "POST":
+        return "Action=GetCallerIdentity" in environ.get("QUERY_STRING", "")
+    body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+    environ["wsgi.input"] = io.BytesIO(body)
+    return parse_qs(body.decode("utf-8", "replace")).get("Action") == ["GetCallerIdentity"]
+
+
+def _root_caller_identity(account_id: str, region: str) -> Response:
+    """STS's answer for the account root, which moto gives as its default IAM user instead."""
+    arn = f"arn:{get_partition(region)}:iam::{account_id}:root"
+    body = (
+        '<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+        f"<GetCallerIdentityResult><Arn>{arn}</Arn><UserId>{account_id}</UserId>"
+        f"<Account>{account_id}</Account></GetCallerIdentityResult>"
+        f"<ResponseMetadata><RequestId>{uuid.uuid4()}</RequestId></ResponseMetadata>"
+        "</GetCallerIdentityResponse>"
+    )
+    return Response(body, status=200, content_type="text/xml")
 
 
 def _page_start(next_token: str | None) -> int:

@@ -41,6 +41,7 @@ class Federation:
     user_id: str
     role_arn: str
     agent: dict[str, str]  # the credentials of the role session named like the agent
+    worker: dict[str, str]  # an IAM user's, which assumes the role for --connect-user
 
     @property
     def endpoint_url(self) -> str:
@@ -65,14 +66,16 @@ def federation() -> Iterator[Federation]:
         user = emulator.create_user(instance["id"], AGENT)
         role_arn = emulator.create_federation_role()
         agent = dict(emulator.credentials_for(AGENT, role_arn))
-        yield Federation(emulator, instance["id"], instance["arn"], user["id"], role_arn, agent)
+        worker = dict(emulator.create_iam_user_credentials("airflow-worker"))
+        yield Federation(emulator, instance["id"], instance["arn"], user["id"], role_arn, agent, worker)
 
 
 @pytest.fixture
 def agent_conn(federation: Federation, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Connection ``agent`` (the agent's role session) and ``root`` (the account root), as env vars."""
+    """Connections ``agent`` (the agent's role session), ``worker`` (an IAM user) and ``root``, as env vars."""
     for name, value in {
         **federation.connection("agent", federation.agent),
+        **federation.connection("worker", federation.worker),
         **federation.connection("root"),
     }.items():
         monkeypatch.setenv(name, value)

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Any
 
 import pytest
-from botocore.awsrequest import AWSResponse
 
 from airflow_connect_fed import exceptions as exc
 from airflow_connect_fed.cli import check as check_module
-from airflow_connect_fed.cli.connection import CommandLineHook
 from airflow_connect_fed.token import FederationToken
 from tests.cli.conftest import AGENT, Cli, Federation
-from tests.fake_connect_api import _Raw
 
 pytestmark = pytest.mark.integration
 
@@ -51,7 +47,7 @@ def test_all_steps_pass(cli, federation, agent_conn):
 
 def test_connect_user_passes_through_the_role(cli, federation, agent_conn):
     code, steps, _ = check(
-        cli, federation, "--conn-id", "root", "--connect-user", AGENT, "--role-arn", federation.role_arn
+        cli, federation, "--conn-id", "worker", "--connect-user", AGENT, "--role-arn", federation.role_arn
     )
     assert code == 0
     assert {status for status, _ in steps.values()} == {"PASS"}
@@ -59,7 +55,7 @@ def test_connect_user_passes_through_the_role(cli, federation, agent_conn):
 
 def test_unknown_user_fails_the_mapping_step(cli, federation, agent_conn):
     code, steps, summary = check(
-        cli, federation, "--conn-id", "root", "--connect-user", "Bob", "--role-arn", federation.role_arn
+        cli, federation, "--conn-id", "worker", "--connect-user", "Bob", "--role-arn", federation.role_arn
     )
     assert code == 254
     assert steps["instance reachable"][0] == "PASS"
@@ -79,36 +75,7 @@ def test_unknown_instance_fails_the_instance_step(cli, federation, agent_conn):
     assert lines[2:4] == ["SKIP  user mapped        needs the instance", "SKIP  token expiry       no token"]
 
 
-def test_root_refused_by_connect(cli, federation, agent_conn):
-    code, steps, _ = check(cli, federation, "--conn-id", "root")
-    assert code == 254
-    status, detail = steps["user mapped"]
-    assert status == "FAIL"
-    assert "(InvalidRequestException) Amazon Connect refuses to federate the account root" in detail
-
-
-@pytest.fixture
-def root_caller_identity(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Answer STS GetCallerIdentity with the account root's ARN, as AWS does for root keys."""
-    body = (
-        "<GetCallerIdentityResponse><GetCallerIdentityResult>"
-        f"<Arn>{ROOT_ARN}</Arn><UserId>123456789012</UserId><Account>123456789012</Account>"
-        "</GetCallerIdentityResult></GetCallerIdentityResponse>"
-    ).encode()
-    original = CommandLineHook.get_session
-
-    def get_session(self: Any, region_name: str | None = None, deferrable: bool = False) -> Any:
-        session = original(self, region_name=region_name, deferrable=deferrable)
-        session.events.register(
-            "before-send.sts.GetCallerIdentity",
-            lambda request, **_: AWSResponse(request.url, 200, {}, _Raw(body)),
-        )
-        return session
-
-    monkeypatch.setattr(CommandLineHook, "get_session", get_session)
-
-
-def test_root_identity_refused_before_any_federation_call(cli, federation, agent_conn, root_caller_identity):
+def test_root_identity_refused_before_any_federation_call(cli, federation, agent_conn):
     federation.emulator.counters.reset()
     code, steps, summary = check(cli, federation, "--conn-id", "root")
     assert code == 254

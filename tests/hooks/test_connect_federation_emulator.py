@@ -84,6 +84,19 @@ def test_root_is_refused(connect, monkeypatch):
         hook().get_federation_token(instance["id"])
 
 
+def test_test_connection_refuses_the_root(connect, monkeypatch):
+    emulator, _, _ = connect
+    root = {"aws_access_key_id": emulator.root_access_key, "aws_secret_access_key": "x"}
+    for name, value in emulator.airflow_env("emu", **root).items():
+        monkeypatch.setenv(name, value)
+    ok, message = hook().test_connection()
+    assert ok is False
+    assert message.startswith(
+        "The connection authenticates as the account root (arn:aws:iam::123456789012:root)."
+    )
+    assert emulator.counters.totals().received == 0
+
+
 def test_test_connection_ok(connect):
     ok, message = hook().test_connection()
     assert ok is True

@@ -376,6 +376,20 @@ def test_moto_services_share_the_endpoint(connect_emulator: ConnectEmulator, age
     assert instance["InstanceAlias"] == "emulator-test"
 
 
+def test_root_key_gets_the_roots_caller_identity(connect_emulator: ConnectEmulator, agent: Agent) -> None:
+    root = connect_emulator.client("sts").get_caller_identity()
+    assert (root["Arn"], root["UserId"], root["Account"]) == (
+        "arn:aws:iam::123456789012:root",
+        "123456789012",
+        "123456789012",
+    )
+    other = connect_emulator.client("sts", **agent.credentials).get_caller_identity()
+    assert other["Arn"].endswith(":assumed-role/ConnectFederation/Alice")
+    # The request body read for the check is handed on: moto still answers the root's other STS calls.
+    assumed = connect_emulator.client("sts").assume_role(RoleArn=agent.role_arn, RoleSessionName="Bob")
+    assert assumed["AssumedRoleUser"]["Arn"].endswith(":assumed-role/ConnectFederation/Bob")
+
+
 # Helpers and options
 
 
