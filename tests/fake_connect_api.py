@@ -21,6 +21,7 @@ ACCOUNT = "123456789012"
 INSTANCE_ID = "11111111-2222-3333-4444-555555555555"
 ACCESS_TOKEN = "ACCESS-TOKEN-6f1d2b7c9e0a4f3b8d5c"
 REFRESH_TOKEN = "REFRESH-TOKEN-0a9b8c7d6e5f4a3b2c1d"
+CALLER_ARN = f"arn:aws:iam::{ACCOUNT}:user/airflow-worker"
 
 
 class _Raw:
@@ -55,6 +56,8 @@ class FakeFederationApi:
     answers: list[tuple[int, dict, dict]] = field(default_factory=list)
     requests: list[Any] = field(default_factory=list)
     assume_role_error: str | None = None
+    caller_arn: str = CALLER_ARN
+    identity_requests: int = 0
 
     def sts_assume_role(self, request: Any, **_: Any) -> AWSResponse | None:
         """Refuse sts:AssumeRole with ``assume_role_error`` when set; otherwise let moto answer."""
@@ -65,6 +68,16 @@ class FakeFederationApi:
             f"<Message>{self.assume_role_error}</Message></Error></ErrorResponse>"
         )
         return AWSResponse(request.url, 403, {}, _Raw(body.encode()))
+
+    def sts_get_caller_identity(self, request: Any, **_: Any) -> AWSResponse:
+        """Answer as ``caller_arn``, the connection's own identity."""
+        self.identity_requests += 1
+        body = (
+            "<GetCallerIdentityResponse><GetCallerIdentityResult>"
+            f"<Arn>{self.caller_arn}</Arn><UserId>AIDAFAKE</UserId><Account>{ACCOUNT}</Account>"
+            "</GetCallerIdentityResult></GetCallerIdentityResponse>"
+        )
+        return AWSResponse(request.url, 200, {}, _Raw(body.encode()))
 
     def succeed(self, **kwargs: Any) -> None:
         self.answers.append((200, success_body(**kwargs), {}))
@@ -88,7 +101,7 @@ class FakeFederationApi:
 
 @pytest.fixture
 def federation_api(monkeypatch: pytest.MonkeyPatch) -> FakeFederationApi:
-    """Route every boto3 session the hook creates through a fake GetFederationToken."""
+    """Route every boto3 session the hook creates through a fake GetFederationToken and GetCallerIdentity."""
     from airflow_connect_fed.hooks.connect_federation import ConnectFederationHook
 
     api = FakeFederationApi()
@@ -98,6 +111,7 @@ def federation_api(monkeypatch: pytest.MonkeyPatch) -> FakeFederationApi:
         session = original(self, region_name=region_name, deferrable=deferrable)
         session.events.register("before-send.connect.GetFederationToken", api)
         session.events.register_first("before-send.sts.AssumeRole", api.sts_assume_role)
+        session.events.register_first("before-send.sts.GetCallerIdentity", api.sts_get_caller_identity)
         return session
 
     monkeypatch.setattr(ConnectFederationHook, "get_session", get_session)

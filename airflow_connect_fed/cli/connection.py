@@ -114,16 +114,6 @@ class CommandLineHook(ConnectFederationHook):
             verify=self._options.verify,
         )
 
-    def caller_arn(self) -> str:
-        """The ARN of the identity the connection authenticates as (STS ``GetCallerIdentity``)."""
-        sts = self.get_session(region_name=self.region_name).client(
-            "sts",
-            endpoint_url=self.conn_config.get_service_endpoint_url("sts"),
-            config=self.config,
-            verify=self.verify,
-        )
-        return str(sts.get_caller_identity()["Arn"])
-
     def _connection_fields(self) -> tuple[str | None, str | None, dict[str, Any]]:
         """Login, password and extra of the connection; empty when ``aws_default`` is not defined."""
         try:

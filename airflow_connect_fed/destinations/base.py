@@ -26,9 +26,11 @@ class TokenDestination(ABC):
 
     kind: ClassVar[str]
 
-    def write(self, token: FederationToken, connect_user: str | None = None) -> dict[str, Any]:
-        """Store ``token``; return the value to push to XCom."""
-        version = self.put(serialize(token, connect_user))
+    def write(
+        self, token: FederationToken, connect_user: str | None = None, principal: str | None = None
+    ) -> dict[str, Any]:
+        """Store ``token`` with who it was requested for and as; return the value to push to XCom."""
+        version = self.put(serialize(token, connect_user, principal))
         return self.reference(token, version)
 
     @abstractmethod
@@ -63,16 +65,21 @@ class TokenDestination(ABC):
 
 @dataclass(frozen=True)
 class StoredToken:
-    """A token as stored, with the Connect username it was requested for (``None``: the caller's own)."""
+    """A token as stored, with the Connect username it was requested for (``None``: the caller's own).
+
+    ``principal`` is who requested it: the role ARN for a Connect username, otherwise the
+    connection's own identity ARN; ``None`` when the stored value does not say.
+    """
 
     token: FederationToken
     connect_user: str | None
     version: str | int | None = None
+    principal: str | None = None
 
 
-def serialize(token: FederationToken, connect_user: str | None) -> str:
-    """The stored text: ``to_dict()`` plus the requested ``ConnectUser``, so reuse can check the owner."""
-    return json.dumps({**token.to_dict(), "ConnectUser": connect_user})
+def serialize(token: FederationToken, connect_user: str | None, principal: str | None = None) -> str:
+    """The stored text: ``to_dict()`` plus ``ConnectUser`` and ``Principal``, so reuse can check the owner."""
+    return json.dumps({**token.to_dict(), "ConnectUser": connect_user, "Principal": principal})
 
 
 def deserialize(text: str, location: str, version: str | int | None = None) -> StoredToken:
@@ -85,7 +92,7 @@ def deserialize(text: str, location: str, version: str | int | None = None) -> S
         raise InvalidFederationTokenError(f"The value stored at {location} is not a JSON object.")
     token = FederationToken.from_dict(data)
     token.mask()
-    return StoredToken(token, data.get("ConnectUser"), version)
+    return StoredToken(token, data.get("ConnectUser"), version, data.get("Principal"))
 
 
 def resolve_destination(destination: object, secret_key: str | None = None) -> TokenDestination:

@@ -22,7 +22,7 @@ _SECRET_NAME = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
 
 
 class SecretsManagerDestination(TokenDestination):
-    """Write the token as the ``SecretString`` of ``secret_id`` (JSON of ``to_dict()`` plus ``ConnectUser``, the username it was requested for).
+    """Write the token as the ``SecretString`` of ``secret_id`` (JSON of ``to_dict()`` plus ``ConnectUser`` and ``Principal``: who it was requested for and as).
 
     The secret is created on the first write; later writes add a version with
     ``PutSecretValue``, so the previous version stays intact if a write fails.

@@ -22,7 +22,7 @@ _PARAMETER_NAME = re.compile(r"^/?[A-Za-z0-9_.\-/]{1,2047}$")
 
 
 class SsmParameterDestination(TokenDestination):
-    """Write the token as a ``SecureString`` parameter (JSON of ``to_dict()`` plus ``ConnectUser``, the username it was requested for), ``Overwrite=True``.
+    """Write the token as a ``SecureString`` parameter (JSON of ``to_dict()`` plus ``ConnectUser`` and ``Principal``: who it was requested for and as), ``Overwrite=True``.
 
     The ``Intelligent-Tiering`` tier lets SSM move a value over 4 KB to the advanced tier.
 

@@ -19,7 +19,9 @@ class XComDestination(TokenDestination):
 
     kind = "xcom"
 
-    def write(self, token: FederationToken, connect_user: str | None = None) -> dict[str, Any]:
+    def write(
+        self, token: FederationToken, connect_user: str | None = None, principal: str | None = None
+    ) -> dict[str, Any]:
         return token.to_dict()
 
     def put(self, text: str) -> str:

@@ -155,6 +155,14 @@ class ConnectFederationHook(AwsBaseHook):
         with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(users)))) as pool:
             return dict(zip(users, pool.map(one, users), strict=True))
 
+    def caller_arn(self) -> str:
+        """The ARN of the identity the connection authenticates as (STS ``GetCallerIdentity``).
+
+        Raises botocore's ``ClientError`` or ``BotoCoreError`` when STS cannot answer.
+        """
+        sts = self._sts_client(self.get_session(region_name=self.region_name))
+        return str(sts.get_caller_identity()["Arn"])
+
     def test_connection(self) -> tuple[bool, str]:
         """Resolve the connection's identity; fail for the account root, which Connect never federates."""
         try:

@@ -12,6 +12,7 @@ from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow_connect_fed.connect_user import unique_connect_users
 from airflow_connect_fed.destinations.base import StoredToken, TokenDestination, resolve_destination
 from airflow_connect_fed.exceptions import (
+    AwsConnectionError,
     BulkFederationError,
     ConnectFederationError,
     InvalidConnectUserError,
@@ -87,8 +88,9 @@ class GetFederationTokenOperator(AwsBaseOperator[ConnectFederationHook]):
 
     def execute(self, context: Context) -> dict[str, Any]:
         destination = resolve_destination(self.destination, self.secret_key)
+        principal = None if destination.kind == "xcom" else self._principal()
         stored = reusable_token(
-            destination, self.instance_id, self.connect_user, self.reuse_if_valid_for, self.log
+            destination, self.instance_id, self.connect_user, principal, self.reuse_if_valid_for, self.log
         )
         if stored is not None:
             self.log.info(
@@ -108,11 +110,27 @@ class GetFederationTokenOperator(AwsBaseOperator[ConnectFederationHook]):
             token.instance_id,
             token.access_token_expiration.isoformat(),
         )
-        value = destination.write(token, self.connect_user)
+        value = destination.write(token, self.connect_user, principal)
         if destination.kind != "xcom":
             self.log.info("Stored the token in %s %s.", destination.kind, _where(value))
         annotate_outlets(self.outlets, context, _token_event(token, rotated=True))
         return value
+
+    def _principal(self) -> str | None:
+        """Who the token is requested as: the role for a Connect username, else the connection's identity."""
+        if self.connect_user is not None:
+            return self.role_arn
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return self.hook.caller_arn()
+        except (ClientError, BotoCoreError) as error:
+            raise AwsConnectionError(
+                f"STS GetCallerIdentity failed for connection {self.aws_conn_id!r}: {error}. The stored token "
+                "records which identity requested it, so the operator asks STS first. Check the connection's "
+                "credentials, region and endpoint_url.",
+                error_code=type(error).__name__,
+            ) from None
 
 
 class GetFederationTokensOperator(AwsBaseOperator[ConnectFederationHook]):
@@ -184,7 +202,7 @@ class GetFederationTokensOperator(AwsBaseOperator[ConnectFederationHook]):
         values: dict[str, Any] = {}
         for user in users:
             stored = reusable_token(
-                destinations[user], self.instance_id, user, self.reuse_if_valid_for, self.log
+                destinations[user], self.instance_id, user, self.role_arn, self.reuse_if_valid_for, self.log
             )
             if stored is not None:
                 values[user] = destinations[user].reference(stored.token, stored.version)
@@ -202,7 +220,7 @@ class GetFederationTokensOperator(AwsBaseOperator[ConnectFederationHook]):
                 failures[user] = result
                 continue
             try:
-                values[user] = destinations[user].write(result, user)
+                values[user] = destinations[user].write(result, user, self.role_arn)
             except ConnectFederationError as error:
                 failures[user] = error
         self.log.info(
@@ -252,10 +270,11 @@ def reusable_token(
     destination: TokenDestination,
     instance_id: str,
     connect_user: str | None,
+    principal: str | None,
     window: timedelta | None,
     log: Any,
 ) -> StoredToken | None:
-    """The stored token if it is for this instance and user and stays valid for ``window``."""
+    """The stored token if it is for this instance, user and requesting identity, and stays valid for ``window``."""
     if window is None:
         return None
     try:
@@ -271,6 +290,13 @@ def reusable_token(
         connect_user,
     ):
         log.info("The stored token is for another instance or user; getting a new one.")
+        return None
+    if stored.principal != principal:
+        log.info(
+            "The stored token was requested as %s, this task requests as %s; getting a new one.",
+            stored.principal or "an identity it does not record",
+            principal,
+        )
         return None
     if not stored.token.is_valid(window):
         log.info(

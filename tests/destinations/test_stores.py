@@ -60,7 +60,7 @@ class TestSecretsManager:
     def test_create_then_new_versions_of_one_secret(self):
         destination = SecretsManagerDestination("connect/agent-1", aws_conn_id=None, region_name="us-east-1")
         first = destination.write(token(), "agent-1")
-        second = destination.write(token(), "agent-1")
+        second = destination.write(token(), "agent-1", "arn:aws:iam::123456789012:role/ConnectFederation")
         sm = boto3.client("secretsmanager", region_name="us-east-1")
         assert [s["Name"] for s in sm.list_secrets()["SecretList"]] == ["connect/agent-1"]
         assert first["version_id"] != second["version_id"]
@@ -69,7 +69,8 @@ class TestSecretsManager:
         stored = json.loads(current["SecretString"])
         assert stored["Credentials"]["AccessToken"] == ACCESS_TOKEN
         assert stored["ConnectUser"] == "agent-1"
-        assert {k for k in stored if k != "ConnectUser"} == set(token().to_dict())
+        assert stored["Principal"] == "arn:aws:iam::123456789012:role/ConnectFederation"
+        assert {k for k in stored if k not in ("ConnectUser", "Principal")} == set(token().to_dict())
         assert no_token_in(first)
         assert first["kind"] == "secrets_manager"
         assert load_federation_token(second) == token()

@@ -172,23 +172,22 @@ class TestReuse:
         with mock_aws():
             yield SecretsManagerDestination("connect/agent-1", aws_conn_id=None, region_name="us-east-1")
 
-    def seed(self, store, user="agent-1", hours=12, instance=INSTANCE_ID):
+    def seed(self, store, user="agent-1", hours=12, instance=INSTANCE_ID, principal=ROLE_ARN):
         from datetime import timezone
 
         from airflow_connect_fed.token import FederationToken
         from tests.fake_connect_api import success_body
 
         body = success_body(expires_at=datetime.now(timezone.utc) + timedelta(hours=hours))
-        return store.write(FederationToken.from_dict(body, instance_id=instance), user)
+        return store.write(FederationToken.from_dict(body, instance_id=instance), user, principal)
 
     @pytest.fixture(autouse=True)
     def _logs(self, log_messages):
         self.log_messages = log_messages
 
     def run(self, store, **kwargs):
-        op = make_operator(
-            destination=store, connect_user="agent-1", role_arn=ROLE_ARN, reuse_if_valid_for=3600, **kwargs
-        )
+        kwargs = {"connect_user": "agent-1", "role_arn": ROLE_ARN, **kwargs}
+        op = make_operator(destination=store, reuse_if_valid_for=3600, **kwargs)
         value = op.execute({})
         return value, " | ".join(self.log_messages())
 
@@ -205,6 +204,11 @@ class TestReuse:
             ({"hours": 0.5}, "within 1:00:00; getting a new one"),
             ({"user": "agent-2"}, "for another instance or user"),
             ({"instance": "other-instance"}, "for another instance or user"),
+            (
+                {"principal": "arn:aws:iam::123456789012:role/OtherRole"},
+                f"was requested as arn:aws:iam::123456789012:role/OtherRole, this task requests as {ROLE_ARN}",
+            ),
+            ({"principal": None}, "was requested as an identity it does not record"),
         ],
     )
     def test_fetches_when_not_reusable(self, store, federation_api, seed, reason):
@@ -213,6 +217,42 @@ class TestReuse:
         assert len(federation_api.requests) == 1
         assert value["version_id"] != seeded["version_id"]
         assert reason in logs
+
+    def test_the_connections_own_identity_is_compared(self, store, federation_api):
+        from tests.fake_connect_api import CALLER_ARN
+
+        seeded = self.seed(store, user=None, principal=CALLER_ARN)
+        value, _ = self.run(store, connect_user=None, role_arn=None)
+        assert federation_api.requests == []
+        assert value == seeded
+
+        federation_api.caller_arn = "arn:aws:iam::123456789012:user/another-worker"
+        value, logs = self.run(store, connect_user=None, role_arn=None)
+        assert len(federation_api.requests) == 1
+        assert value["version_id"] != seeded["version_id"]
+        assert f"was requested as {CALLER_ARN}, this task requests as {federation_api.caller_arn}" in logs
+        stored = store.get()
+        assert stored.principal == federation_api.caller_arn
+        assert federation_api.identity_requests == 2
+
+    def test_a_role_session_needs_no_identity_call(self, store, federation_api):
+        self.seed(store)
+        self.run(store)
+        assert federation_api.identity_requests == 0
+
+    def test_an_identity_sts_cannot_resolve_fails_with_what_to_check(self, store, federation_api):
+        from botocore.exceptions import EndpointConnectionError
+
+        from airflow_connect_fed.exceptions import AwsConnectionError
+
+        def unreachable(request, **_):
+            raise EndpointConnectionError(endpoint_url=request.url)
+
+        federation_api.sts_get_caller_identity = unreachable  # type: ignore[method-assign]
+        with pytest.raises(AwsConnectionError, match="STS GetCallerIdentity failed for connection None") as e:
+            self.run(store, connect_user=None, role_arn=None)
+        assert "Check the connection's credentials, region and endpoint_url." in str(e.value)
+        assert federation_api.requests == []
 
     def test_unreadable_or_missing_value_means_fetch(self, store, federation_api):
         _, logs = self.run(store)
