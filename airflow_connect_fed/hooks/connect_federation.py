@@ -226,10 +226,15 @@ class ConnectFederationHook(AwsBaseHook):
             return sts.assume_role(RoleArn=role_arn, RoleSessionName=connect_user)["Credentials"]
         except ClientError as error:
             code, message, status = error_parts(error)
+            advice = (
+                "Give the connection an IAM user's or role's keys: AWS lets no account root assume a role."
+                if "root account" in message
+                else "Check that the connection's identity may call sts:AssumeRole on that role and that its "
+                "trust policy allows it."
+            )
             raise exc.AssumeRoleError(
                 f"Could not assume role {role_arn} with session name {connect_user!r} for Connect user "
-                f"{connect_user!r}: {code}: {message}. Check that the connection's identity may call "
-                "sts:AssumeRole on that role and that its trust policy allows it.",
+                f"{connect_user!r}: {code}: {message.rstrip('.')}. {advice}",
                 error_code=code,
                 status_code=status,
             ) from None

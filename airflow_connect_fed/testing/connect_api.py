@@ -2,8 +2,8 @@
 
 Requests signed for the ``connect`` service on the CreateUser, DescribeUser, ListUsers and
 GetFederationToken paths are handled here; every other request goes to moto's application unchanged,
-so one endpoint URL serves both. STS ``GetCallerIdentity`` signed with the root key is answered
-here too, with the root's ARN, as AWS does. Errors are a JSON ``{"Message": ...}`` body plus the
+so one endpoint URL serves both. STS requests signed with the root key get AWS's answers where
+moto's differ: ``GetCallerIdentity`` names the root, and ``AssumeRole`` is refused. Errors are a JSON ``{"Message": ...}`` body plus the
 ``x-amzn-ErrorType`` header, which botocore's restJson parser turns into ``ClientError`` codes.
 """
 
@@ -132,13 +132,11 @@ class ConnectApi:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         scope = signing_scope(environ.get("HTTP_AUTHORIZATION"))
-        if (
-            scope is not None
-            and scope.access_key == self._root_access_key
-            and _is_get_caller_identity(environ)
-        ):
+        if scope is not None and scope.service == "sts" and scope.access_key == self._root_access_key:
             account_id = request_account(scope.access_key, environ.get("HTTP_X_MOTO_ACCOUNT_ID"))
-            return _root_caller_identity(account_id, scope.region)(environ, start_response)
+            answer = _root_sts_answer(_sts_action(environ), account_id, scope.region)
+            if answer is not None:
+                return answer(environ, start_response)
         route = _match(environ) if scope is not None and scope.service == "connect" else None
         if scope is None or route is None:
             return self._moto_app(environ, start_response)
@@ -316,26 +314,38 @@ def _json_body(request: Request) -> dict[str, Any]:
     return payload
 
 
-def _is_get_caller_identity(environ: WSGIEnvironment) -> bool:
-    """Whether this is an STS GetCallerIdentity (query protocol); the body is put back for moto."""
-    if environ.get("REQUEST_METHOD") != "POST":
-        return "Action=GetCallerIdentity" in environ.get("QUERY_STRING", "")
-    body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
-    environ["wsgi.input"] = io.BytesIO(body)
-    return parse_qs(body.decode("utf-8", "replace")).get("Action") == ["GetCallerIdentity"]
+def _sts_action(environ: WSGIEnvironment) -> str | None:
+    """The ``Action`` of an STS query-protocol request; a body read for it is put back for moto."""
+    if environ.get("REQUEST_METHOD") == "POST":
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(body)
+        query = body.decode("utf-8", "replace")
+    else:
+        query = environ.get("QUERY_STRING", "")
+    actions = parse_qs(query).get("Action")
+    return actions[0] if actions else None
 
 
-def _root_caller_identity(account_id: str, region: str) -> Response:
-    """STS's answer for the account root, which moto gives as its default IAM user instead."""
-    arn = f"arn:{get_partition(region)}:iam::{account_id}:root"
-    body = (
-        '<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
-        f"<GetCallerIdentityResult><Arn>{arn}</Arn><UserId>{account_id}</UserId>"
-        f"<Account>{account_id}</Account></GetCallerIdentityResult>"
-        f"<ResponseMetadata><RequestId>{uuid.uuid4()}</RequestId></ResponseMetadata>"
-        "</GetCallerIdentityResponse>"
-    )
-    return Response(body, status=200, content_type="text/xml")
+def _root_sts_answer(action: str | None, account_id: str, region: str) -> Response | None:
+    """What AWS STS answers the account root where moto answers otherwise; None: moto's answer stands."""
+    request_id = f"<RequestId>{uuid.uuid4()}</RequestId>"
+    if action == "GetCallerIdentity":  # moto names its default IAM user
+        arn = f"arn:{get_partition(region)}:iam::{account_id}:root"
+        body = (
+            '<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+            f"<GetCallerIdentityResult><Arn>{arn}</Arn><UserId>{account_id}</UserId>"
+            f"<Account>{account_id}</Account></GetCallerIdentityResult>"
+            f"<ResponseMetadata>{request_id}</ResponseMetadata></GetCallerIdentityResponse>"
+        )
+        return Response(body, status=200, content_type="text/xml")
+    if action == "AssumeRole":  # moto lets the root assume roles; AWS refuses
+        body = (
+            '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>'
+            "<Code>AccessDenied</Code><Message>Roles may not be assumed by root accounts.</Message></Error>"
+            f"{request_id}</ErrorResponse>"
+        )
+        return Response(body, status=403, content_type="text/xml")
+    return None
 
 
 def _page_start(next_token: str | None) -> int:

@@ -35,6 +35,8 @@ DEFAULT_ROOT_ACCESS_KEY = "AKIAEMULATORROOT0000"
 DEFAULT_TOKEN_TTL = 43200
 ROOT_SECRET_ACCESS_KEY = "testing"  # noqa: S105 - moto checks no secrets; any value works
 READY_MESSAGE = "connect-fed emulator listening on {url}"
+#: The IAM user ``credentials_for`` assumes roles as (the root may not).
+FEDERATOR_USER = "emulator-federator"
 
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+){1,2}-\d")
 _ACCESS_KEY_ID = re.compile(r"[A-Z0-9]{16,128}")
@@ -98,6 +100,7 @@ class ConnectEmulator:
         self._counters = FederationCounters()
         self._boto_session = boto3.session.Session()
         self._boto_lock = threading.Lock()
+        self._federator: AwsCredentials | None = None
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -185,6 +188,7 @@ class ConnectEmulator:
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
             response.read()
         self._users.clear()
+        self._federator = None
         self._counters.reset()
         requests_per_second, burst, fault_rate = self._initial_limits
         self._quota.configure(requests_per_second, burst)
@@ -259,10 +263,15 @@ class ConnectEmulator:
         return str(role["Arn"])
 
     def credentials_for(self, username: str, role_arn: str) -> AwsCredentials:
-        """Session credentials of ``role_arn`` assumed with ``RoleSessionName=username`` (STS AssumeRole)."""
-        credentials = self.client("sts").assume_role(RoleArn=role_arn, RoleSessionName=username)[
-            "Credentials"
-        ]
+        """Session credentials of ``role_arn`` assumed with ``RoleSessionName=username`` (STS AssumeRole).
+
+        The role is assumed by the IAM user ``emulator-federator``, created on first use: as in AWS,
+        the account root may not assume roles.
+        """
+        if self._federator is None:
+            self._federator = self.create_iam_user_credentials(FEDERATOR_USER)
+        sts = self.client("sts", **self._federator)
+        credentials = sts.assume_role(RoleArn=role_arn, RoleSessionName=username)["Credentials"]
         return {
             "aws_access_key_id": credentials["AccessKeyId"],
             "aws_secret_access_key": credentials["SecretAccessKey"],

@@ -140,7 +140,7 @@ class TestCredentialsAndEndpoint:
 
     def test_connect_user_assumes_the_role_as_that_session(self, cli, federation, agent_conn):
         code, out, _ = fetch(
-            cli, federation, "--conn-id", "root", "--connect-user", AGENT, "--role-arn", federation.role_arn
+            cli, federation, "--conn-id", "worker", "--connect-user", AGENT, "--role-arn", federation.role_arn
         )
         assert (code, json.loads(out)["UserId"]) == (0, federation.user_id)
 
@@ -247,11 +247,21 @@ class TestServiceErrors:
 
     def test_unknown_user(self, cli, federation, agent_conn):
         code, out, err = fetch(
-            cli, federation, "--conn-id", "root", "--connect-user", "Bob", "--role-arn", federation.role_arn
+            cli, federation, "--conn-id", "worker", "--connect-user", "Bob", "--role-arn", federation.role_arn
         )
         assert (code, out) == (254, "")
         assert "error: (UserNotFoundException) " in err
         assert "Create a Connect user whose username equals" in err
+
+    def test_root_may_not_assume_the_role(self, cli, federation, agent_conn):
+        code, out, err = fetch(
+            cli, federation, "--conn-id", "root", "--connect-user", AGENT, "--role-arn", federation.role_arn
+        )
+        assert (code, out) == (254, "")
+        assert (
+            "AccessDenied: Roles may not be assumed by root accounts. Give the connection an IAM user's"
+            in err
+        )
 
     def test_root_key(self, cli, federation, agent_conn):
         code, out, err = fetch(cli, federation, "--conn-id", "root")

@@ -386,8 +386,15 @@ def test_root_key_gets_the_roots_caller_identity(connect_emulator: ConnectEmulat
     other = connect_emulator.client("sts", **agent.credentials).get_caller_identity()
     assert other["Arn"].endswith(":assumed-role/ConnectFederation/Alice")
     # The request body read for the check is handed on: moto still answers the root's other STS calls.
-    assumed = connect_emulator.client("sts").assume_role(RoleArn=agent.role_arn, RoleSessionName="Bob")
-    assert assumed["AssumedRoleUser"]["Arn"].endswith(":assumed-role/ConnectFederation/Bob")
+    assert connect_emulator.client("sts").get_session_token()["Credentials"]["AccessKeyId"]
+
+
+def test_the_root_may_not_assume_a_role(connect_emulator: ConnectEmulator, agent: Agent) -> None:
+    with pytest.raises(ClientError) as raised:
+        connect_emulator.client("sts").assume_role(RoleArn=agent.role_arn, RoleSessionName="Bob")
+    error = raised.value.response
+    assert (error["Error"]["Code"], error["ResponseMetadata"]["HTTPStatusCode"]) == ("AccessDenied", 403)
+    assert error["Error"]["Message"] == "Roles may not be assumed by root accounts."
 
 
 # Helpers and options

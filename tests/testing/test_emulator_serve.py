@@ -100,7 +100,13 @@ def federate_once(url: str) -> str:
     role_arn = client(url, "iam").create_role(RoleName="Federation", AssumeRolePolicyDocument="{}")["Role"][
         "Arn"
     ]
-    session = client(url, "sts").assume_role(RoleArn=role_arn, RoleSessionName="Alice")["Credentials"]
+    iam = client(url, "iam")
+    iam.create_user(UserName="federator")
+    key = iam.create_access_key(UserName="federator")["AccessKey"]
+    federator = {"aws_access_key_id": key["AccessKeyId"], "aws_secret_access_key": key["SecretAccessKey"]}
+    session = client(url, "sts", **federator).assume_role(RoleArn=role_arn, RoleSessionName="Alice")[
+        "Credentials"
+    ]
     agent = client(
         url,
         "connect",
