@@ -2,9 +2,11 @@
 
 Requests signed for the ``connect`` service on the CreateUser, DescribeUser, ListUsers and
 GetFederationToken paths are handled here; every other request goes to moto's application unchanged,
-so one endpoint URL serves both. STS requests signed with the root key get AWS's answers where
-moto's differ: ``GetCallerIdentity`` names the root, and ``AssumeRole`` is refused. Errors are a JSON ``{"Message": ...}`` body plus the
+so one endpoint URL serves both. Errors are a JSON ``{"Message": ...}`` body plus the
 ``x-amzn-ErrorType`` header, which botocore's restJson parser turns into ``ClientError`` codes.
+
+STS requests signed with the root key get AWS's answers where moto's differ:
+``GetCallerIdentity`` names the root, and ``AssumeRole`` is refused.
 """
 
 from __future__ import annotations
