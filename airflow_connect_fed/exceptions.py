@@ -32,6 +32,10 @@ class InvalidFederationTokenError(ConnectFederationError, ValueError):
     """A value could not be read as a federation token or a reference to one."""
 
 
+class TokenInXComError(ConnectFederationError, TypeError):
+    """A task returned a :class:`~airflow_connect_fed.token.FederationToken`, which would put its tokens in XCom."""
+
+
 class ConnectApiError(ConnectFederationError):
     """Amazon Connect (or STS) answered a request with an error.
 

@@ -1,133 +1,49 @@
-"""Registering tokens with Airflow's secret masker at a cost that does not grow with the tokens.
+"""Registering secrets with Airflow's secret masker, through its public ``mask_secret`` only.
 
-Airflow's masker keeps every secret in one regex and recompiles all of it for each
-value ``mask_secret`` adds: about 50 us per 64-character token already registered.
-A process holding N tokens pays O(N) per new token, O(N^2) for a batch of N, and a
-compile transient in memory that grows with N.
+In a task, ``mask_secret`` registers a value with the task process's masker and tells the
+supervisor, which writes the task log file. A failure to register propagates: a task must not
+go on to log a token that is not masked.
 
-Tokens are added here as literals to a :class:`LiteralReplacer` that stands in for
-the masker's compiled pattern: it masks whatever that pattern matches plus every
-occurrence of the literals, and adding a token compiles nothing. The tokens' escaped
-patterns also join the masker's pattern set, so when Airflow next recompiles (the
-next ``mask_secret`` of any secret), its own regex covers them.
-
-The supervisor, which masks the task's stdout and stderr, is told through Airflow's
-``MaskSecret`` message, as ``airflow.sdk.log.mask_secret`` does.
+Airflow's masker recompiles one regex of every secret it holds for each value added, so a
+process that registers N secrets pays O(N^2). The provider does not patch that; it keeps the
+number of secrets per task small instead (see "How many agents per task" in the per-agent how-to).
 """
 
 from __future__ import annotations
 
-import re
-import sys
 import threading
-from contextlib import suppress
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable
 
-_update_lock = threading.Lock()
-
-
-class LiteralReplacer:
-    """The masker's compiled pattern plus literal secrets found with ``str.find``; immutable."""
-
-    __slots__ = ("compiled", "literals")
-
-    def __init__(self, compiled: re.Pattern[str] | None, literals: tuple[str, ...]) -> None:
-        self.compiled = compiled
-        self.literals = literals
-
-    def sub(self, repl: str, string: str) -> str:
-        """Replace every match of the pattern and every occurrence of a literal with ``repl``.
-
-        Where matches overlap, their union is replaced once, so no part of any secret survives.
-        """
-        spans = sorted(self._spans(string))
-        if not spans:
-            return string
-        parts: list[str] = []
-        done = 0
-        start, end = spans[0]
-        for next_start, next_end in spans[1:]:
-            if next_start < end:
-                end = max(end, next_end)
-                continue
-            parts += (string[done:start], repl)
-            done, start, end = end, next_start, next_end
-        parts += (string[done:start], repl, string[end:])
-        return "".join(parts)
-
-    def _spans(self, string: str) -> list[tuple[int, int]]:
-        spans = [match.span() for match in self.compiled.finditer(string)] if self.compiled else []
-        for literal in self.literals:
-            start = string.find(literal)
-            while start >= 0:
-                spans.append((start, start + len(literal)))
-                start = string.find(literal, start + 1)
-        return spans
+#: What this process registered, for :func:`redact` (Airflow has no public redact). Like Airflow's
+#: masker, shorter values are not masked: they would match ordinary text.
+_MIN_LENGTH = 5
+_registered: set[str] = set()
+_lock = threading.Lock()
 
 
-def mask_values(values: Sequence[str]) -> None:
-    """Mask ``values`` in task logs and rendered fields, like ``airflow.sdk.log.mask_secret``."""
-    masker = _local_masker()
-    if masker is None:
-        from airflow.sdk.log import mask_secret
-
-        mask_secret(list(values))
-        return
-    _add_literals(masker, values)
-    _tell_supervisor(list(values))
-
-
-def _add_literals(masker: Any, values: Iterable[str]) -> None:
-    min_length = _min_length(masker)
-    with _update_lock:
-        new = {
-            adapted
-            for value in values
-            for adapted in masker._adaptations(value)
-            if adapted and len(adapted) >= min_length and re.escape(adapted) not in masker.patterns
-        }
-        if not new:
-            return
-        masker.patterns.update(re.escape(literal) for literal in new)
-        current = masker.replacer
-        if isinstance(current, LiteralReplacer):
-            masker.replacer = LiteralReplacer(current.compiled, current.literals + tuple(new))
-        else:
-            masker.replacer = LiteralReplacer(current, tuple(new))
-
-
-def _min_length(masker: Any) -> int:
-    if hasattr(masker, "min_length_to_mask"):
-        return int(masker.min_length_to_mask)
-    from airflow.sdk.execution_time.secrets_masker import get_min_secret_length  # Airflow 3.0
-
-    return int(get_min_secret_length())
-
-
-def _local_masker() -> Any:
-    """This process's SecretsMasker, if this Airflow has the attributes a literal add needs."""
+def mask_secrets(values: Iterable[str]) -> None:
+    """Mask ``values`` in task logs and rendered fields: one ``mask_secret`` call for them all."""
     try:
-        from airflow.sdk._shared.secrets_masker import _secrets_masker
-    except ImportError:
-        try:  # Airflow 3.0
-            from airflow.sdk.execution_time.secrets_masker import _secrets_masker  # type: ignore[no-redef]
-        except ImportError:
-            return None
-    masker = _secrets_masker()
-    needed = ("patterns", "replacer", "_adaptations")
-    return masker if all(hasattr(masker, name) for name in needed) else None
+        from airflow.sdk.log import mask_secret
+    except ImportError:  # Airflow 3.0
+        from airflow.sdk.execution_time.secrets_masker import mask_secret  # type: ignore[no-redef]
+    values = list(values)
+    mask_secret(list[object](values))  # type: ignore[arg-type]
+    with _lock:
+        _registered.update(value for value in values if len(value) >= _MIN_LENGTH)
 
 
-def _tell_supervisor(values: list[str]) -> None:
-    # Only a task process has imported the task runner, and only there is a supervisor to tell.
-    task_runner = sys.modules.get("airflow.sdk.execution_time.task_runner")
-    comms = getattr(task_runner, "SUPERVISOR_COMMS", None)
-    if comms is None:
-        return
-    with suppress(Exception):
-        from airflow.sdk.execution_time.comms import MaskSecret
+def redact(text: str) -> str:
+    """``text`` with every value this process registered replaced by ``***``.
 
-        comms.send(MaskSecret(value=list[Any](values)))
+    For output that does not pass through Airflow's log handlers, such as the
+    ``connect-fed`` command's stderr; Airflow exposes no public redact function.
+    """
+    with _lock:
+        secrets = sorted(_registered, key=len, reverse=True)
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return text

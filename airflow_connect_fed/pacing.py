@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from typing import TYPE_CHECKING
@@ -29,12 +30,7 @@ class TokenBucket:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        if isinstance(requests_per_second, bool) or not isinstance(requests_per_second, (int, float)):
-            raise InvalidInputError(f"requests_per_second must be a number > 0, got {requests_per_second!r}.")
-        if not requests_per_second > 0:
-            raise InvalidInputError(f"requests_per_second must be > 0, got {requests_per_second!r}.")
-        if isinstance(burst, bool) or not isinstance(burst, int) or burst < 1:
-            raise InvalidInputError(f"burst must be a whole number >= 1, got {burst!r}.")
+        validate_pacing(requests_per_second, burst)
         self.rate = float(requests_per_second)
         self._max_rate = self.rate
         self._min_rate = self.rate / 2
@@ -72,3 +68,21 @@ class TokenBucket:
         now = self._clock()
         self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
         self._updated = now
+
+
+def validate_pacing(requests_per_second: object, burst: object) -> None:
+    """Refuse a rate that is not a finite number > 0 or a burst that is not a whole number >= 1."""
+    if (
+        isinstance(requests_per_second, bool)
+        or not isinstance(requests_per_second, (int, float))
+        or not math.isfinite(requests_per_second)
+        or requests_per_second <= 0
+    ):
+        raise InvalidInputError(
+            f"requests_per_second must be a finite number > 0 (GetFederationToken's quota is about 2 per "
+            f"account and region), got {requests_per_second!r}."
+        )
+    if isinstance(burst, bool) or not isinstance(burst, int) or burst < 1:
+        raise InvalidInputError(
+            f"burst must be a whole number >= 1 (GetFederationToken's is about 5), got {burst!r}."
+        )

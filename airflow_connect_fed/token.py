@@ -7,10 +7,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from airflow_connect_fed.exceptions import InvalidFederationTokenError
+from airflow_connect_fed.exceptions import InvalidFederationTokenError, TokenInXComError
 
 _CREDENTIAL_FIELDS = ("AccessToken", "AccessTokenExpiration", "RefreshToken", "RefreshTokenExpiration")
 _TOP_LEVEL_FIELDS = ("SignInUrl", "UserArn", "UserId")
+
+#: How long Connect's tokens live; no reuse window can be longer.
+TOKEN_LIFETIME = timedelta(hours=12)
 
 
 @dataclass(frozen=True)
@@ -93,9 +96,19 @@ class FederationToken:
 
     def mask(self) -> None:
         """Register both tokens with Airflow's secret masker, so logs show ``***`` in their place."""
-        from airflow_connect_fed.masking import mask_values
+        from airflow_connect_fed.masking import mask_secrets
 
-        mask_values([self.access_token, self.refresh_token])
+        mask_secrets([self.access_token, self.refresh_token])
+
+    def serialize(self) -> dict[str, Any]:
+        """Refuse to become an XCom value (Airflow's serializer calls this for a task's return value)."""
+        raise TokenInXComError(
+            f"A task returned the federation token of {self.user_arn}; Airflow would store both tokens in "
+            "plain text in the metadata DB, where the REST API and UI show them. Store it with "
+            "GetFederationTokenOperator (destination='secrets_backend', secret_key=...) and pass on its "
+            "reference, or, knowingly, return token.to_dict(): what destination='xcom' does, tokens "
+            "readable in the DB and UI."
+        )
 
     def expires_in(self, now: datetime | None = None) -> timedelta:
         """Time left until the access token expires (negative once expired)."""

@@ -4,7 +4,8 @@ Airflow configures logging when first imported, writing INFO lines to stdout, wh
 ``--output json`` piped into another program. For the duration of a command, stdout is redirected
 to stderr (covering whatever Airflow prints while it loads), and stdlib and structlog records go to
 stderr, warnings and errors only; ``--debug`` adds botocore's DEBUG lines (as ``aws --debug``).
-The federation response body filter runs on that handler too, so no debug line carries a token.
+Every line is redacted with Airflow's secret masker, which holds what the service models mark
+sensitive before botocore logs it (:mod:`airflow_connect_fed.sensitive`), so no line carries a token.
 Everything is restored afterwards, which keeps ``main()`` safe to call in-process.
 """
 
@@ -15,7 +16,7 @@ import sys
 from contextlib import contextmanager, redirect_stdout
 from typing import TYPE_CHECKING
 
-from airflow_connect_fed import botocore_log
+from airflow_connect_fed.masking import redact
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -61,6 +62,14 @@ def _stderr_handler(level: int) -> logging.Handler:
     handler = logging.StreamHandler(sys.stderr)
     handler.setLevel(level)
     handler.setFormatter(logging.Formatter(_DEBUG_FORMAT if level == logging.DEBUG else _FORMAT))
-    handler.addFilter(botocore_log.FederationBodyFilter())
-    botocore_log.install()
+    handler.addFilter(_Redact())
     return handler
+
+
+class _Redact(logging.Filter):
+    """Replace every secret registered with Airflow's masker in the record's message."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(record.getMessage())
+        record.args = None
+        return True

@@ -9,11 +9,12 @@ from __future__ import annotations
 import importlib
 import json
 import re
-from functools import cached_property
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from airflow_connect_fed.destinations.base import StoredToken, TokenDestination, deserialize
 from airflow_connect_fed.exceptions import InvalidDestinationError, TokenReadError
+from airflow_connect_fed.sensitive import protect
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -30,24 +31,23 @@ SUPPORTED_BACKENDS = (SECRETS_MANAGER_BACKEND, SSM_BACKEND)
 class SecretsBackendDestination(TokenDestination):
     """Store under the Variable ``secret_key`` of the ``[secrets] backend`` Airflow is configured with.
 
-    The backend object itself (built from ``[secrets] backend_kwargs``) supplies
-    the client, so its ``endpoint_url``, region, credentials, prefix and
-    separator are honoured exactly as when it reads.
+    The backend object itself (built from ``[secrets] backend_kwargs``, once per process)
+    supplies the client, so its ``endpoint_url``, region, credentials, prefix and
+    separator are honoured exactly as when it reads. Everything is checked when the
+    destination is made, before any AWS call: the backend, the key, and the name the
+    store will hold once the backend's prefix is applied.
     """
 
     kind = "secrets_backend"
 
     def __init__(self, secret_key: str | None) -> None:
-        if not isinstance(secret_key, str) or not secret_key:
+        if not isinstance(secret_key, str) or not secret_key.strip() or secret_key == "None":  # noqa: S105
             raise InvalidDestinationError(
                 f'destination="secrets_backend" needs secret_key, the Variable name downstream tasks read; '
                 f"got secret_key={secret_key!r}."
             )
         self.secret_key = secret_key
-
-    @cached_property
-    def _target(self) -> SecretsManagerDestination | SsmParameterDestination:
-        return self.target()
+        self._target = self.target()
 
     def put(self, text: str) -> str | int:
         return self._target.put(text)
@@ -78,13 +78,13 @@ class SecretsBackendDestination(TokenDestination):
         path = conf.get("secrets", "backend", fallback="") or ""
         if path not in SUPPORTED_BACKENDS:
             raise InvalidDestinationError(
-                f'destination="secrets_backend" writes where the configured secrets backend reads, but '
-                f"[secrets] backend is {path or 'not set'!r}. Supported: {', '.join(SUPPORTED_BACKENDS)}. "
-                "Configure one of them, or pass SecretsManagerDestination/SsmParameterDestination."
+                f'destination="secrets_backend" writes the token where the configured secrets backend reads '
+                f"Variables, but [secrets] backend is {path or 'not set'!r}. Configure "
+                f"{SECRETS_MANAGER_BACKEND} or {SSM_BACKEND} ([secrets] backend and backend_kwargs), or pass "
+                "a SecretsManagerDestination/SsmParameterDestination. destination='xcom' would work without "
+                "one, but keeps both tokens in plain text in the metadata DB, the REST API and the UI."
             )
-        kwargs = json.loads(conf.get("secrets", "backend_kwargs", fallback="") or "{}")
-        module, _, name = path.rpartition(".")
-        backend = getattr(importlib.import_module(module), name)(**kwargs)
+        backend = _configured_backend(path, conf.get("secrets", "backend_kwargs", fallback="") or "{}")
         if backend.variables_prefix is None:
             raise InvalidDestinationError(
                 f"The configured {type(backend).__name__} has variables_prefix=None, so it reads no "
@@ -116,3 +116,20 @@ class SecretsBackendDestination(TokenDestination):
         return SsmParameterDestination(
             name if name.startswith("/") else f"/{name}", aws_conn_id=None, client=backend.client
         )
+
+
+@lru_cache(maxsize=1)
+def _configured_backend(path: str, kwargs: str) -> Any:
+    """One backend object per configuration and process, its client protected from DEBUG logging."""
+    try:
+        options = json.loads(kwargs)
+    except json.JSONDecodeError as error:
+        # The value may hold credentials: say where it is broken, never what it holds.
+        raise InvalidDestinationError(
+            f"[secrets] backend_kwargs is not valid JSON ({error.msg} at line {error.lineno}, column "
+            f"{error.colno}). Write it as a JSON object."
+        ) from None
+    module, _, name = path.rpartition(".")
+    backend = getattr(importlib.import_module(module), name)(**options)
+    protect(backend.client)
+    return backend

@@ -10,6 +10,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from airflow_connect_fed.aws_error import error_parts
 from airflow_connect_fed.destinations.base import StoredToken, TokenDestination, deserialize
 from airflow_connect_fed.exceptions import DestinationWriteError, InvalidDestinationError, TokenReadError
+from airflow_connect_fed.sensitive import protect
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -53,7 +54,7 @@ class SecretsManagerDestination(TokenDestination):
         self.kms_key_id = kms_key_id
         self.aws_conn_id = aws_conn_id
         self.region_name = region_name
-        self._client = client
+        self._client = protect(client) if client is not None else None
 
     @property
     def client(self) -> SecretsManagerClient:
@@ -61,7 +62,7 @@ class SecretsManagerDestination(TokenDestination):
             from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 
             hook = AwsBaseHook(self.aws_conn_id, region_name=self.region_name, client_type="secretsmanager")
-            self._client = hook.conn
+            self._client = protect(hook.conn)
         return self._client
 
     def location(self, version: str | int | None) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from airflow_connect_fed.aws_error import error_parts
 from airflow_connect_fed.destinations.base import StoredToken, TokenDestination, deserialize
 from airflow_connect_fed.exceptions import DestinationWriteError, InvalidDestinationError, TokenReadError
+from airflow_connect_fed.sensitive import protect
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from airflow_connect_fed.token import FederationToken
 
 _PARAMETER_NAME = re.compile(r"^/?[A-Za-z0-9_.\-/]{1,2047}$")
+_MAX_LEVELS = 15
 
 
 class SsmParameterDestination(TokenDestination):
@@ -48,13 +50,19 @@ class SsmParameterDestination(TokenDestination):
                 f"Parameter name {name!r} cannot be stored in SSM Parameter Store: use up to 2048 characters "
                 "of letters, digits and _ . - /, with no empty path segment."
             )
+        levels = name.strip("/").count("/") + 1
+        if levels > _MAX_LEVELS:
+            raise InvalidDestinationError(
+                f"Parameter name {name!r} has {levels} levels; SSM Parameter Store allows at most "
+                f"{_MAX_LEVELS}. Use a shorter path (or a shorter variables_prefix)."
+            )
         if name.lstrip("/").lower().startswith(("aws", "ssm")):
             raise InvalidDestinationError(f"Parameter name {name!r} may not start with 'aws' or 'ssm'.")
         self.name = name
         self.kms_key_id = kms_key_id
         self.aws_conn_id = aws_conn_id
         self.region_name = region_name
-        self._client = client
+        self._client = protect(client) if client is not None else None
 
     @property
     def client(self) -> SSMClient:
@@ -62,7 +70,7 @@ class SsmParameterDestination(TokenDestination):
             from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 
             hook = AwsBaseHook(self.aws_conn_id, region_name=self.region_name, client_type="ssm")
-            self._client = hook.conn
+            self._client = protect(hook.conn)
         return self._client
 
     def location(self, version: str | int | None) -> dict[str, Any]:

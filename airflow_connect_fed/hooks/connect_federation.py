@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import boto3
 import botocore.session
@@ -13,16 +15,18 @@ from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from airflow_connect_fed import botocore_log
 from airflow_connect_fed import exceptions as exc
 from airflow_connect_fed.aws_error import error_parts
-from airflow_connect_fed.connect_user import unique_connect_users, validate_connect_user, validate_role_arn
+from airflow_connect_fed.connect_user import connect_user_list, validate_connect_user
 from airflow_connect_fed.hooks.session_credentials import SessionCredentials
 from airflow_connect_fed.instance import InstanceRef
 from airflow_connect_fed.pacing import TokenBucket
+from airflow_connect_fed.sensitive import protect
 from airflow_connect_fed.token import FederationToken
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from botocore.config import _RetryDict
     from mypy_boto3_connect import ConnectClient
     from mypy_boto3_sts import STSClient
@@ -99,9 +103,11 @@ class ConnectFederationHook(AwsBaseHook):
                 f"role_arn {role_arn!r} was given without connect_user. Pass connect_user, the Connect "
                 "username to use as the role session name, or drop role_arn to call as the connection's identity."
             )
+        if connect_user is not None:
+            validate_connect_user(connect_user, role_arn)
+        self._warn_if_sts_leaves_a_local_endpoint()
         if connect_user is None:
             return self._federate(instance, _Caller(self._connect_client(region)))
-        validate_connect_user(connect_user, role_arn)
         assert role_arn is not None  # checked by validate_connect_user
         session = self.get_session(region_name=region)
         caller = self._assume_connect_user(session, self._sts_client(session), region, connect_user, role_arn)
@@ -116,6 +122,7 @@ class ConnectFederationHook(AwsBaseHook):
         requests_per_second: float = 2.0,
         burst: int = 5,
         max_workers: int = 4,
+        on_token: Callable[[str, FederationToken], None] | None = None,
     ) -> dict[str, FederationToken | exc.ConnectFederationError]:
         """Get a token for each Connect user, paced to the GetFederationToken quota.
 
@@ -129,14 +136,15 @@ class ConnectFederationHook(AwsBaseHook):
         :param requests_per_second: sustained GetFederationToken rate for this account and region.
         :param burst: requests allowed at once before pacing starts.
         :param max_workers: threads assuming roles and calling Connect; the bucket sets the pace.
+        :param on_token: called in the worker thread with each user's token as soon as it arrives
+            (e.g. to store it, so a killed task loses only the tokens in flight); a
+            ``ConnectFederationError`` it raises becomes that user's value.
         """
         instance = InstanceRef.parse(instance_id)
         region = instance.resolve_region(self._region_name)
-        users = unique_connect_users(connect_users)
-        validate_role_arn(role_arn, "get_federation_tokens")
+        users = connect_user_list(connect_users, role_arn)
         bucket = TokenBucket(requests_per_second, burst)
-        if not users:
-            return {}
+        self._warn_if_sts_leaves_a_local_endpoint()
         session = self.get_session(region_name=region)
         sts = self._sts_client(session)
         sessions = SessionCredentials()
@@ -145,12 +153,14 @@ class ConnectFederationHook(AwsBaseHook):
 
         def one(user: str) -> FederationToken | exc.ConnectFederationError:
             try:
-                validate_connect_user(user, role_arn)
                 sessions.use(self._assume_role(sts, user, role_arn))
                 caller = _Caller(client, f"assumed-role session {user!r} of {role_arn}")
-                return self._federate(instance, caller)
+                token = self._federate(instance, caller)
+                if on_token is not None:
+                    on_token(user, token)
             except exc.ConnectFederationError as error:
                 return error
+            return token
 
         with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(users)))) as pool:
             return dict(zip(users, pool.map(one, users), strict=True))
@@ -160,11 +170,13 @@ class ConnectFederationHook(AwsBaseHook):
 
         Raises botocore's ``ClientError`` or ``BotoCoreError`` when STS cannot answer.
         """
+        self._warn_if_sts_leaves_a_local_endpoint()
         sts = self._sts_client(self.get_session(region_name=self.region_name))
         return str(sts.get_caller_identity()["Arn"])
 
     def test_connection(self) -> tuple[bool, str]:
         """Resolve the connection's identity; fail for the account root, which Connect never federates."""
+        self._warn_if_sts_leaves_a_local_endpoint()
         try:
             identity = self._sts_client(self.get_session()).get_caller_identity()
         except (ClientError, BotoCoreError) as error:
@@ -180,6 +192,32 @@ class ConnectFederationHook(AwsBaseHook):
             "GetFederationToken returns the token of the Connect user this identity maps to."
         )
 
+    def _warn_if_sts_leaves_a_local_endpoint(self) -> None:
+        """Warn when Connect is called on a local endpoint (an emulator) but STS calls would go elsewhere."""
+        connect = self.conn_config.get_service_endpoint_url("connect")
+        if self._endpoints_checked or not _is_local(connect):
+            return
+        self._endpoints_checked = True
+        sts = {"STS": self.conn_config.get_service_endpoint_url("sts")}
+        if self.conn_config.role_arn:
+            sts["STS for the connection's role_arn"] = self.conn_config.get_service_endpoint_url(
+                "sts", sts_connection_assume=True
+            )
+        for name, url in sts.items():
+            if not _is_local(url):
+                self.log.warning(
+                    "Connection %r calls Connect on the local endpoint %s, but %s goes to %s with the same "
+                    'keys. Point STS at it too: add {"service_config": {"sts": {"endpoint_url": %r}}} '
+                    "to the connection's extra.",
+                    self.aws_conn_id,
+                    connect,
+                    name,
+                    url or "AWS's own endpoint",
+                    connect,
+                )
+
+    _endpoints_checked = False
+
     @cached_property
     def _client_config(self) -> Config:
         """The botocore config of every client this hook makes (its user agent costs a stack walk)."""
@@ -187,15 +225,17 @@ class ConnectFederationHook(AwsBaseHook):
 
     def _connect_client(self, region: str | None) -> ConnectClient:
         if region is None or region == self.region_name:
-            return self.conn
-        return self.get_client_type(region_name=region)
+            return protect(self.conn)
+        return protect(self.get_client_type(region_name=region))
 
     def _sts_client(self, session: boto3.session.Session) -> STSClient:
-        return session.client(
-            "sts",
-            endpoint_url=self.conn_config.get_service_endpoint_url("sts"),
-            config=self._client_config,
-            verify=self.verify,
+        return protect(
+            session.client(
+                "sts",
+                endpoint_url=self.conn_config.get_service_endpoint_url("sts"),
+                config=self._client_config,
+                verify=self.verify,
+            )
         )
 
     def _assume_connect_user(
@@ -208,15 +248,17 @@ class ConnectFederationHook(AwsBaseHook):
     ) -> _Caller:
         """Assume ``role_arn`` as session ``connect_user`` and return a Connect client for that session."""
         credentials = self._assume_role(sts, connect_user, role_arn)
-        client = session.client(
-            "connect",
-            region_name=region,
-            endpoint_url=self.conn_config.get_service_endpoint_url("connect"),
-            config=self._client_config,
-            verify=self.verify,
-            aws_access_key_id=credentials["AccessKeyId"],
-            aws_secret_access_key=credentials["SecretAccessKey"],
-            aws_session_token=credentials["SessionToken"],
+        client = protect(
+            session.client(
+                "connect",
+                region_name=region,
+                endpoint_url=self.conn_config.get_service_endpoint_url("connect"),
+                config=self._client_config,
+                verify=self.verify,
+                aws_access_key_id=credentials["AccessKeyId"],
+                aws_secret_access_key=credentials["SecretAccessKey"],
+                aws_session_token=credentials["SessionToken"],
+            )
         )
         return _Caller(client, f"assumed-role session {connect_user!r} of {role_arn}")
 
@@ -251,16 +293,17 @@ class ConnectFederationHook(AwsBaseHook):
         resolver = botocore_session.get_component("credential_provider")
         resolver.insert_before("env", sessions.provider())
         session = boto3.session.Session(botocore_session=botocore_session, region_name=region)
-        return session.client(
-            "connect",
-            region_name=region or self.region_name,
-            endpoint_url=self.conn_config.get_service_endpoint_url("connect"),
-            config=self._client_config,
-            verify=self.verify,
+        return protect(
+            session.client(
+                "connect",
+                region_name=region or self.region_name,
+                endpoint_url=self.conn_config.get_service_endpoint_url("connect"),
+                config=self._client_config,
+                verify=self.verify,
+            )
         )
 
     def _federate(self, instance: InstanceRef, caller: _Caller) -> FederationToken:
-        botocore_log.install()
         try:
             response = caller.client.get_federation_token(InstanceId=instance.instance_id)
         except ClientError as error:
@@ -369,3 +412,15 @@ def _drain_on_throttle(bucket: TokenBucket, response: Any = None, **_: Any) -> N
 
 def _is_root(arn: str) -> bool:
     return arn.endswith(":root")
+
+
+def _is_local(url: str | None) -> bool:
+    host = urlsplit(url).hostname if url else None
+    if host is None:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import json
+import math
+import threading
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 
-from airflow_connect_fed.connect_user import unique_connect_users
-from airflow_connect_fed.destinations.base import StoredToken, TokenDestination, resolve_destination
+from airflow_connect_fed.connect_user import connect_user_list, validate_connect_user, validate_role_arn
+from airflow_connect_fed.destinations.base import (
+    DESTINATION_NAMES,
+    StoredToken,
+    TokenDestination,
+    resolve_destination,
+)
 from airflow_connect_fed.exceptions import (
     AwsConnectionError,
     BulkFederationError,
@@ -23,7 +30,8 @@ from airflow_connect_fed.exceptions import (
 )
 from airflow_connect_fed.hooks.connect_federation import ConnectFederationHook
 from airflow_connect_fed.instance import InstanceRef
-from airflow_connect_fed.pacing import TokenBucket
+from airflow_connect_fed.pacing import validate_pacing
+from airflow_connect_fed.token import TOKEN_LIFETIME
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -32,27 +40,36 @@ if TYPE_CHECKING:
 
     from airflow_connect_fed.token import FederationToken
 
+XCOM_WARNING = (
+    "destination='xcom': the federation tokens go into XCom in plain text, readable in the metadata DB, "
+    "through the REST API (xcomEntries) and in the UI by anyone who can see this DAG. Use "
+    "destination='secrets_backend' to keep them out."
+)
+
 
 class GetFederationTokenOperator(AwsBaseOperator[ConnectFederationHook]):
     """Get a Connect federation token (``GetFederationToken``) and hand it to a destination.
 
-    - ``destination="xcom"``: the return value is ``FederationToken.to_dict()``.
-    - ``destination="secrets_backend"`` with ``secret_key``: the token is written where
-      Airflow's configured secrets backend reads the Variable ``secret_key``; XCom
-      holds a reference without tokens.
+    - ``destination="secrets_backend"`` (default) with ``secret_key``: the token is written where
+      Airflow's configured secrets backend reads the Variable ``secret_key``; XCom holds a
+      reference without tokens. With no supported backend configured the task fails before
+      any AWS call.
+    - ``destination="xcom"``, asked for explicitly: the return value is ``FederationToken.to_dict()``,
+      tokens in plain text in the metadata DB; one warning says so.
     - a :class:`~airflow_connect_fed.destinations.TokenDestination` for explicit control.
 
-    Both tokens are registered with Airflow's secret masker before anything is
-    logged. Each outlet Asset gets the user ARN, expiry and whether the token
-    rotated in its event's ``extra`` (never the token).
+    Every input is checked after template rendering, before any AWS call. Both tokens are
+    registered with Airflow's secret masker before anything is logged. Each outlet Asset gets
+    the user ARN, expiry and whether the token rotated in its event's ``extra`` (never the token).
 
     :param instance_id: Connect instance ID or instance ARN. (templated)
     :param connect_user: Connect username to get the token for, via ``role_arn``. (templated)
     :param role_arn: IAM role assumed with ``RoleSessionName=connect_user``. (templated)
-    :param destination: ``"xcom"``, ``"secrets_backend"`` or a ``TokenDestination``.
+    :param destination: ``"secrets_backend"`` (default), ``"xcom"`` or a ``TokenDestination``.
     :param secret_key: Variable name for ``destination="secrets_backend"``. (templated)
     :param reuse_if_valid_for: skip the API call while the stored token stays valid this long
-        (``timedelta`` or seconds); needs a destination that stores the token.
+        (``timedelta`` or seconds, at most the token's 12-hour lifetime); needs a destination
+        that stores the token.
     """
 
     aws_hook_class = ConnectFederationHook
@@ -67,7 +84,7 @@ class GetFederationTokenOperator(AwsBaseOperator[ConnectFederationHook]):
         instance_id: str,
         connect_user: str | None = None,
         role_arn: str | None = None,
-        destination: str | TokenDestination = "xcom",
+        destination: str | TokenDestination = "secrets_backend",
         secret_key: str | None = None,
         reuse_if_valid_for: timedelta | float | None = None,
         **kwargs: Any,
@@ -76,21 +93,26 @@ class GetFederationTokenOperator(AwsBaseOperator[ConnectFederationHook]):
         self.instance_id = instance_id
         self.connect_user = connect_user
         self.role_arn = role_arn
-        self.destination = destination
+        self.destination = check_destination_kind(destination)
         self.secret_key = secret_key
-        self.reuse_if_valid_for = _as_timedelta(reuse_if_valid_for)
-        checked = resolve_destination(destination, secret_key)  # bad destinations fail at DAG parse time
-        if self.reuse_if_valid_for is not None and checked.kind == "xcom":
+        self.reuse_if_valid_for = reuse_window(reuse_if_valid_for)
+        if self.reuse_if_valid_for is not None and destination == "xcom":
             raise InvalidInputError(
                 "reuse_if_valid_for needs a destination that stores the token; with destination='xcom' "
                 "there is nothing to reuse. Use destination='secrets_backend' or drop reuse_if_valid_for."
             )
+        self._given = {name for name in ("connect_user", "role_arn") if getattr(self, name) is not None}
 
     def execute(self, context: Context) -> dict[str, Any]:
-        destination = resolve_destination(self.destination, self.secret_key)
-        principal = None if destination.kind == "xcom" else self._principal()
+        instance_id = rendered("instance_id", self.instance_id)
+        instance = InstanceRef.parse(instance_id)
+        connect_user = rendered("connect_user", self.connect_user) if "connect_user" in self._given else None
+        role_arn = rendered("role_arn", self.role_arn) if "role_arn" in self._given else None
+        _check_caller(connect_user, role_arn)
+        destination = self._destination()
+        principal = None if destination.kind == "xcom" else self._principal(connect_user, role_arn)
         stored = reusable_token(
-            destination, self.instance_id, self.connect_user, principal, self.reuse_if_valid_for, self.log
+            destination, instance.instance_id, connect_user, principal, self.reuse_if_valid_for, self.log
         )
         if stored is not None:
             self.log.info(
@@ -101,25 +123,38 @@ class GetFederationTokenOperator(AwsBaseOperator[ConnectFederationHook]):
             )
             annotate_outlets(self.outlets, context, _token_event(stored.token, rotated=False))
             return destination.reference(stored.token, stored.version)
-        token = self.hook.get_federation_token(
-            self.instance_id, connect_user=self.connect_user, role_arn=self.role_arn
-        )
+        token = self.hook.get_federation_token(instance_id, connect_user=connect_user, role_arn=role_arn)
         self.log.info(
             "Got a federation token for %s on instance %s; the access token expires at %s.",
             token.user_arn,
             token.instance_id,
             token.access_token_expiration.isoformat(),
         )
-        value = destination.write(token, self.connect_user, principal)
+        value = destination.write(token, connect_user, principal)
         if destination.kind != "xcom":
             self.log.info("Stored the token in %s %s.", destination.kind, _where(value))
         annotate_outlets(self.outlets, context, _token_event(token, rotated=True))
         return value
 
-    def _principal(self) -> str | None:
+    def _destination(self) -> TokenDestination:
+        """The rendered destination, checked (backend, key, store name) before any AWS call."""
+        if self.destination == "xcom":
+            self.log.warning(XCOM_WARNING)
+            return resolve_destination("xcom")
+        if self.destination != "secrets_backend":
+            return resolve_destination(self.destination)
+        secret_key = rendered("secret_key", self.secret_key)
+        if "{user}" in secret_key:
+            raise InvalidDestinationError(
+                f"secret_key {secret_key!r} contains '{{user}}', which only GetFederationTokensOperator fills "
+                "in. Name the Variable of this one token, e.g. 'connect/agents/agent-1'."
+            )
+        return resolve_destination("secrets_backend", secret_key)
+
+    def _principal(self, connect_user: str | None, role_arn: str | None) -> str | None:
         """Who the token is requested as: the role for a Connect username, else the connection's identity."""
-        if self.connect_user is not None:
-            return self.role_arn
+        if connect_user is not None:
+            return role_arn
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
@@ -178,55 +213,50 @@ class GetFederationTokensOperator(AwsBaseOperator[ConnectFederationHook]):
         self.instance_id = instance_id
         self.connect_users = connect_users
         self.role_arn = role_arn
-        self.destination = destination
+        self.destination = destination if callable(destination) else check_destination_kind(destination)
         self.secret_key = secret_key
-        self.reuse_if_valid_for = _as_timedelta(reuse_if_valid_for)
+        self.reuse_if_valid_for = reuse_window(reuse_if_valid_for)
+        validate_pacing(requests_per_second, burst)
         self.requests_per_second = requests_per_second
         self.burst = burst
         self.allow_partial_failure = allow_partial_failure
-        TokenBucket(requests_per_second, burst)  # bad pacing values fail at DAG parse time
-        if destination == "secrets_backend" and "{user}" not in str(secret_key):
-            raise InvalidDestinationError(
-                f"secret_key {secret_key!r} has no '{{user}}': every user would overwrite the same "
-                "Variable. Use e.g. 'connect/agents/{user}'."
-            )
-        if destination not in ("secrets_backend", "xcom") and not callable(destination):
-            raise InvalidDestinationError(
-                f"Unknown destination {destination!r}. Use 'secrets_backend', 'xcom', or a callable "
-                "taking a username and returning a TokenDestination."
-            )
 
     def execute(self, context: Context) -> dict[str, Any]:
-        users = _user_list(self.connect_users)
-        destinations = {user: self._destination_for(user) for user in users}
+        instance_id = rendered("instance_id", self.instance_id)
+        instance = InstanceRef.parse(instance_id)
+        role_arn = validate_role_arn(rendered("role_arn", self.role_arn), "GetFederationTokensOperator")
+        users = _user_list(rendered("connect_users", self.connect_users), role_arn)
+        destinations = self._destinations(users)
         values: dict[str, Any] = {}
         for user in users:
             stored = reusable_token(
-                destinations[user], self.instance_id, user, self.role_arn, self.reuse_if_valid_for, self.log
+                destinations[user], instance.instance_id, user, role_arn, self.reuse_if_valid_for, self.log
             )
             if stored is not None:
                 values[user] = destinations[user].reference(stored.token, stored.version)
         fetch = [user for user in users if user not in values]
-        results = self.hook.get_federation_tokens(
-            self.instance_id,
-            fetch,
-            role_arn=self.role_arn,
-            requests_per_second=self.requests_per_second,
-            burst=self.burst,
-        )
         failures: dict[str, ConnectFederationError] = {}
-        for user, result in results.items():
-            if isinstance(result, ConnectFederationError):
-                failures[user] = result
-                continue
-            try:
-                values[user] = destinations[user].write(result, user, self.role_arn)
-            except ConnectFederationError as error:
-                failures[user] = error
+        lock = threading.Lock()
+
+        def store(user: str, token: FederationToken) -> None:
+            value = destinations[user].write(token, user, role_arn)
+            with lock:
+                values[user] = value
+
+        if fetch:
+            results = self.hook.get_federation_tokens(
+                instance_id,
+                fetch,
+                role_arn=role_arn,
+                requests_per_second=self.requests_per_second,
+                burst=self.burst,
+                on_token=store,
+            )
+            failures = {user: r for user, r in results.items() if isinstance(r, ConnectFederationError)}
         self.log.info(
             "Connect users: %d, tokens stored: %d, reused: %d, failed: %d.",
             len(users),
-            len(results) - len(failures),
+            len(fetch) - len(failures),
             len(users) - len(fetch),
             len(failures),
         )
@@ -236,16 +266,74 @@ class GetFederationTokensOperator(AwsBaseOperator[ConnectFederationHook]):
         annotate_outlets(
             self.outlets,
             context,
-            {"instance_id": self.instance_id, "rotated_users": rotated, "failed_users": list[Any](failures)},
+            {
+                "instance_id": instance.instance_id,
+                "rotated_users": rotated,
+                "failed_users": list[Any](failures),
+            },
         )
         if failures and not self.allow_partial_failure:
-            raise BulkFederationError(InstanceRef.parse(self.instance_id).instance_id, failures)
-        return values
+            raise BulkFederationError(instance.instance_id, failures)
+        return {user: values[user] for user in users if user in values}
 
-    def _destination_for(self, user: str) -> TokenDestination:
+    def _destinations(self, users: list[str]) -> dict[str, TokenDestination]:
+        """Each user's destination, checked (backend, store names) before any AWS call."""
         if callable(self.destination):
-            return self.destination(user)
-        return resolve_destination(self.destination, self.secret_key.replace("{user}", user))
+            return {user: _user_destination(self.destination, user) for user in users}
+        if self.destination == "xcom":
+            self.log.warning(XCOM_WARNING)
+            return dict.fromkeys(users, resolve_destination("xcom"))
+        secret_key = rendered("secret_key", self.secret_key)
+        if "{user}" not in secret_key:
+            raise InvalidDestinationError(
+                f"secret_key {secret_key!r} has no '{{user}}': every user would overwrite the same "
+                "Variable. Use e.g. 'connect/agents/{user}'."
+            )
+        return {
+            user: resolve_destination("secrets_backend", secret_key.replace("{user}", user)) for user in users
+        }
+
+
+def _user_destination(factory: Callable[[str], TokenDestination], user: str) -> TokenDestination:
+    destination = factory(user)
+    if not isinstance(destination, TokenDestination):
+        raise InvalidDestinationError(
+            f"The destination callable returned {type(destination).__name__} for user {user!r}; it must "
+            "return a TokenDestination (e.g. SecretsManagerDestination)."
+        )
+    return destination
+
+
+def check_destination_kind(destination: object) -> Any:
+    """A destination name or object, checked when the DAG is parsed (``destination`` is not templated)."""
+    if isinstance(destination, TokenDestination) or destination in DESTINATION_NAMES:
+        return destination
+    raise InvalidDestinationError(
+        f"Unknown destination {destination!r}. Use 'secrets_backend' (the default), 'xcom' (tokens in plain "
+        "text in the metadata DB) or a TokenDestination object (SecretsManagerDestination, "
+        "SsmParameterDestination)."
+    )
+
+
+def rendered(field: str, value: Any) -> Any:
+    """A templated field's value after rendering; ``None`` or ``"None"`` (a template of nothing) is refused."""
+    if value is None or value == "None":
+        raise InvalidInputError(
+            f"{field} is {value!r} after template rendering: the template rendered nothing (a missing "
+            "Variable, XCom or params value?). Check the template or the value it reads."
+        )
+    return value
+
+
+def _check_caller(connect_user: str | None, role_arn: str | None) -> None:
+    """``connect_user`` and ``role_arn`` come together (a role session) or not at all (the connection's identity)."""
+    if connect_user is None and role_arn is not None:
+        raise InvalidConnectUserError(
+            f"role_arn {role_arn!r} was given without connect_user. Pass connect_user, the Connect "
+            "username to use as the role session name, or drop role_arn to call as the connection's identity."
+        )
+    if connect_user is not None:
+        validate_connect_user(connect_user, role_arn)
 
 
 def annotate_outlets(outlets: Sequence[Any], context: Context, extra: dict[str, Any]) -> None:
@@ -308,8 +396,8 @@ def reusable_token(
     return stored
 
 
-def _user_list(value: object) -> list[str]:
-    """``connect_users`` as rendered: a list, or a JSON list / comma-separated string."""
+def _user_list(value: object, role_arn: str) -> list[str]:
+    """``connect_users`` as rendered: a list, or a JSON list / comma-separated string; each checked."""
     if isinstance(value, str):
         text = value.strip()
         if text.startswith("["):
@@ -319,7 +407,7 @@ def _user_list(value: object) -> list[str]:
                 raise InvalidConnectUserError(f"connect_users {value!r} is not a valid JSON list.") from None
         else:
             value = [part.strip() for part in text.split(",") if part.strip()]
-    return unique_connect_users(value)
+    return connect_user_list(value, role_arn)
 
 
 def _where(reference: dict[str, Any]) -> str:
@@ -328,13 +416,17 @@ def _where(reference: dict[str, Any]) -> str:
     return f"{name!r} (version {version})"
 
 
-def _as_timedelta(value: timedelta | float | None) -> timedelta | None:
+def reuse_window(value: timedelta | float | None) -> timedelta | None:
+    """``reuse_if_valid_for`` as a timedelta: more than 0 and at most the token's lifetime."""
     if value is None:
         return None
-    if isinstance(value, timedelta) and value >= timedelta(0):
-        return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
-        return timedelta(seconds=value)
+    window = value
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        window = timedelta(seconds=value)
+    if isinstance(window, timedelta) and timedelta(0) < window <= TOKEN_LIFETIME:
+        return window
     raise InvalidInputError(
-        f"reuse_if_valid_for must be a timedelta or a number of seconds >= 0, got {value!r}."
+        f"reuse_if_valid_for must be a timedelta or a number of seconds above 0 and at most "
+        f"{TOKEN_LIFETIME.total_seconds():.0f} (the tokens' 12-hour lifetime; no stored token stays "
+        f"valid longer), got {value!r}."
     )
