@@ -25,15 +25,22 @@ _lock = threading.Lock()
 
 
 def mask_secrets(values: Iterable[str]) -> None:
-    """Mask ``values`` in task logs and rendered fields: one ``mask_secret`` call for them all."""
+    """Mask ``values`` in task logs and rendered fields: one ``mask_secret`` call for those not masked yet.
+
+    A value registered before is skipped: Airflow's masker holds it already, and the supervisor
+    need not be asked again.
+    """
     try:
         from airflow.sdk.log import mask_secret
     except ImportError:  # Airflow 3.0
         from airflow.sdk.execution_time.secrets_masker import mask_secret  # type: ignore[no-redef]
-    values = list(values)
-    mask_secret(list[object](values))  # type: ignore[arg-type]
     with _lock:
-        _registered.update(value for value in values if len(value) >= _MIN_LENGTH)
+        new = [value for value in dict.fromkeys(values) if value not in _registered]
+    if not new:
+        return
+    mask_secret(list[object](new))  # type: ignore[arg-type]
+    with _lock:
+        _registered.update(value for value in new if len(value) >= _MIN_LENGTH)
 
 
 def redact(text: str) -> str:

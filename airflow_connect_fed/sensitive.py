@@ -120,7 +120,7 @@ def _sensitive_names(shape: Shape, also: frozenset[str], inherited: bool = False
     sensitive = inherited or bool(shape.metadata.get("sensitive"))
     if shape.type_name == "structure":
         for name, member in shape.members.items():  # type: ignore[attr-defined]
-            marked = sensitive or name in also
+            marked = sensitive or name in also or bool(member.metadata.get("sensitive"))
             if marked and member.type_name not in ("structure", "list", "map"):
                 yield member.serialization.get("name", name)
             yield from _sensitive_names(member, also, marked)

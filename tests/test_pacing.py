@@ -75,10 +75,13 @@ def test_threads_never_take_more_than_the_bucket_holds():
 @pytest.mark.parametrize(
     ("rate", "burst", "message"),
     [
-        (0, 5, "requests_per_second must be > 0, got 0"),
+        (0, 5, "requests_per_second must be a finite number > 0 .*, got 0"),
         (-1.5, 5, "got -1.5"),
-        ("2", 5, "must be a number > 0, got '2'"),
-        (2.0, 0, "burst must be a whole number >= 1, got 0"),
+        ("2", 5, "requests_per_second must be a finite number > 0 .*, got '2'"),
+        (float("inf"), 5, "got inf"),
+        (float("nan"), 5, "got nan"),
+        (True, 5, "got True"),
+        (2.0, 0, "burst must be a whole number >= 1 .*, got 0"),
         (2.0, 2.5, "got 2.5"),
     ],
 )

@@ -102,6 +102,7 @@ class GetFederationTokenOperator(AwsBaseOperator[ConnectFederationHook]):
                 "there is nothing to reuse. Use destination='secrets_backend' or drop reuse_if_valid_for."
             )
         self._given = {name for name in ("connect_user", "role_arn") if getattr(self, name) is not None}
+        self._secret_key_given = secret_key is not None
 
     def execute(self, context: Context) -> dict[str, Any]:
         instance_id = rendered("instance_id", self.instance_id)
@@ -143,6 +144,12 @@ class GetFederationTokenOperator(AwsBaseOperator[ConnectFederationHook]):
             return resolve_destination("xcom")
         if self.destination != "secrets_backend":
             return resolve_destination(self.destination)
+        if self._secret_key_given is False:
+            raise InvalidDestinationError(
+                "destination='secrets_backend' (the default) needs secret_key, the Variable name the token is "
+                "stored under and downstream tasks read, e.g. secret_key='connect/agents/agent-1'. "
+                "destination='xcom' needs none but keeps the tokens in plain text in the metadata DB and UI."
+            )
         secret_key = rendered("secret_key", self.secret_key)
         if "{user}" in secret_key:
             raise InvalidDestinationError(

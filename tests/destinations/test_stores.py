@@ -191,7 +191,10 @@ class TestSecretsBackend:
     @pytest.mark.parametrize("backend", [None, "airflow.providers.hashicorp.secrets.vault.VaultBackend"])
     def test_unsupported_backend(self, monkeypatch, backend):
         self.configure(monkeypatch, backend)
-        with pytest.raises(InvalidDestinationError, match=r"Supported: .*SecretsManagerBackend") as e:
+        with pytest.raises(
+            InvalidDestinationError,
+            match=r"Configure .*SecretsManagerBackend or .*SystemsManagerParameterStoreBackend",
+        ) as e:
             SecretsBackendDestination("k").write(token())
         assert repr(backend or "not set") in str(e.value)
 

@@ -277,16 +277,27 @@ class TestConnection:
         assert "Unable to locate credentials" in message
 
 
-def test_no_token_in_error_messages_or_logs(federation_api, caplog):
-    caplog.set_level(logging.DEBUG)
-    federation_api.succeed()
-    federation_api.fail(404, "UserNotFoundException", "no user")
-    hook = make_hook()
-    hook.get_federation_token(INSTANCE_ID)
-    with pytest.raises(exc.UserNotFoundError) as raised:
+def test_no_token_in_error_messages_or_debug_logs(federation_api):
+    from tests.test_sensitive import Shown
+
+    shown = Shown()
+    logger = logging.getLogger("botocore")
+    saved = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(shown)
+    try:
+        federation_api.succeed()
+        federation_api.fail(404, "UserNotFoundException", "no user")
+        hook = make_hook()
         hook.get_federation_token(INSTANCE_ID)
-    # botocore logged the response body at DEBUG, with the tokens withheld.
-    assert "<withheld: the body holds Amazon Connect federation tokens>" in caplog.text
-    for text in (str(raised.value), caplog.text):
+        with pytest.raises(exc.UserNotFoundError) as raised:
+            hook.get_federation_token(INSTANCE_ID)
+    finally:
+        logger.removeHandler(shown)
+        logger.setLevel(saved)
+    # botocore logged the response body at DEBUG; the tokens were masked before it did.
+    assert ACCESS_TOKEN in shown.raw_text()
+    assert "Response body" in shown.text()
+    for text in (str(raised.value), shown.text()):
         assert ACCESS_TOKEN not in text
         assert REFRESH_TOKEN not in text

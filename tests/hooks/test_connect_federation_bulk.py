@@ -51,14 +51,47 @@ def test_every_user_gets_their_own_token_paced_to_the_quota(agents):
 def test_user_errors_stay_with_that_user(agents):
     emulator, instance, role_arn, users = agents
     emulator.set_quota(100, 50)
-    asked = [users[0], "ghost", "bad name", users[1], users[0]]
+    asked = [users[0], "ghost", users[1]]
     results = fetch(instance, asked, role_arn, requests_per_second=100, burst=50)
-    assert list(results) == [users[0], "ghost", "bad name", users[1]]
+    assert list(results) == asked
     assert isinstance(results[users[0]], FederationToken)
     assert isinstance(results[users[1]], FederationToken)
     assert isinstance(results["ghost"], exc.UserNotFoundError)
     assert "assumed-role session 'ghost'" in str(results["ghost"])
-    assert isinstance(results["bad name"], exc.InvalidConnectUserError)
+
+
+@pytest.mark.parametrize(
+    ("asked", "error"),
+    [
+        (["agent-000", "bad name"], "connect_user 'bad name' cannot be an STS role session name"),
+        (["agent-000", "agent-001", "agent-000"], "names 'agent-000' more than once"),
+        (["agent-000", 7], "connect_user 7 cannot be an STS role session name"),
+        ([], "connect_users is empty"),
+    ],
+)
+def test_bad_user_lists_are_refused_before_any_call(agents, asked, error):
+    emulator, instance, role_arn, _ = agents
+    with pytest.raises(exc.InvalidConnectUserError, match=error):
+        fetch(instance, asked, role_arn)
+    assert emulator.counters.totals().received == 0
+
+
+def test_each_token_is_handed_over_as_it_arrives(agents):
+    emulator, instance, role_arn, users = agents
+    emulator.set_quota(100, 50)
+    seen = []
+
+    def on_token(user, token):
+        # Called before the batch ends: the emulator has not answered every user yet.
+        seen.append((user, token.user_id, emulator.counters.totals().succeeded))
+        if user == users[1]:
+            raise exc.DestinationWriteError(f"cannot store {user}")
+
+    results = fetch(instance, users[:6], role_arn, requests_per_second=4, burst=1, on_token=on_token)
+    assert sorted(user for user, _, _ in seen) == sorted(users[:6])
+    assert min(done for _, _, done in seen) < 6
+    assert isinstance(results[users[1]], exc.DestinationWriteError)
+    assert all(isinstance(results[user], FederationToken) for user in users[:6] if user != users[1])
 
 
 def test_faults_and_throttling_are_absorbed(agents):
@@ -114,7 +147,10 @@ def test_each_users_tokens_are_masked_and_sent_to_the_supervisor_as_they_arrive(
     ("users", "role_arn", "error"),
     [
         ("agent-1", "arn:aws:iam::123456789012:role/R", "must be a list of Connect usernames, got str"),
-        (["agent-1"], None, "get_federation_tokens needs role_arn"),
+        (["agent-1"], None, "connect_users needs role_arn"),
+        (["agent-1"], "arn:aws:iam::1234:role/R", "a 12-digit account"),
+        (["agent-1"], "arn:aws:sts::123456789012:role/R", "the iam service"),
+        (["agent-1"], "arn:aws:iam::123456789012:role/", "a role name of 1 to 64"),
     ],
 )
 def test_bad_arguments(users, role_arn, error):
@@ -123,7 +159,7 @@ def test_bad_arguments(users, role_arn, error):
 
 
 def test_bad_pacing():
-    with pytest.raises(exc.InvalidInputError, match="requests_per_second must be > 0"):
+    with pytest.raises(exc.InvalidInputError, match="requests_per_second must be a finite number > 0"):
         ConnectFederationHook(aws_conn_id=None).get_federation_tokens(
-            "i-1", ["agent-1"], role_arn="arn:aws:iam::1:role/R", requests_per_second=0
+            "i-1", ["agent-1"], role_arn="arn:aws:iam::123456789012:role/R", requests_per_second=0
         )

@@ -14,7 +14,7 @@ from airflow_connect_fed.exceptions import (
     InvalidInputError,
     UserNotFoundError,
 )
-from airflow_connect_fed.operators.federation_token import GetFederationTokenOperator
+from airflow_connect_fed.operators.federation_token import XCOM_WARNING, GetFederationTokenOperator
 from tests.fake_connect_api import ACCESS_TOKEN, INSTANCE_ID, REFRESH_TOKEN
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/ConnectFederation"
@@ -64,10 +64,33 @@ def test_template_fields_render():
     assert op.region_name == "eu-west-2"
 
 
-def test_execute_pushes_the_token_dict(federation_api, log_messages):
+def xcom_operator(**kwargs) -> GetFederationTokenOperator:
+    return make_operator(destination="xcom", **kwargs)
+
+
+def test_the_default_destination_is_the_secrets_backend():
+    assert make_operator().destination == "secrets_backend"
+
+
+def test_without_a_backend_the_default_fails_before_any_call(federation_api):
+    op = make_operator(connect_user="agent-1", role_arn=ROLE_ARN, secret_key="connect/agent-1")
+    with pytest.raises(InvalidDestinationError) as raised:
+        op.execute({})
+    message = str(raised.value)
+    assert "[secrets] backend is 'not set'" in message
+    assert "SecretsManagerBackend" in message
+    assert "destination='xcom' would work without one, but keeps both tokens in plain text" in message
+    assert federation_api.requests == []
+    assert federation_api.identity_requests == 0
+
+
+def test_execute_pushes_the_token_dict_and_warns_once(federation_api, log_messages):
     with mock_aws():
-        value = make_operator(connect_user="agent-1", role_arn=ROLE_ARN).execute({})
+        value = xcom_operator(connect_user="agent-1", role_arn=ROLE_ARN).execute({})
     logs = log_messages()
+    warnings = [message for message in logs if message.startswith("destination='xcom'")]
+    assert warnings == [XCOM_WARNING]
+    assert "readable in the metadata DB, through the REST API (xcomEntries) and in the UI" in XCOM_WARNING
     token = load_federation_token(value)
     assert value == token.to_dict()
     assert token.access_token == ACCESS_TOKEN
@@ -84,14 +107,14 @@ def test_execute_pushes_the_token_dict(federation_api, log_messages):
 def test_execute_registers_tokens_with_the_masker(federation_api):
     from tests.masker import redact
 
-    make_operator().execute({})
+    xcom_operator().execute({})
     assert redact({"a": ACCESS_TOKEN, "b": [REFRESH_TOKEN]}) == {"a": "***", "b": ["***"]}
 
 
 def test_api_errors_propagate_with_their_class(federation_api):
     federation_api.fail(404, "UserNotFoundException", "No user.")
     with pytest.raises(UserNotFoundError, match="No user"):
-        make_operator().execute({})
+        xcom_operator().execute({})
 
 
 def test_unknown_destination_fails_at_parse_time():
@@ -123,12 +146,17 @@ def test_custom_destination_object(federation_api):
     assert ACCESS_TOKEN in destination.texts[0]
 
 
-@pytest.mark.parametrize("value", [-1, "10", timedelta(seconds=-5), True])
+@pytest.mark.parametrize(
+    "value",
+    [-1, 0, "10", timedelta(seconds=-5), True, float("inf"), float("nan"), 12 * 3600 + 1, timedelta(days=1)],
+)
 def test_bad_reuse_window(value):
-    with pytest.raises(
-        InvalidInputError, match="reuse_if_valid_for must be a timedelta or a number of seconds"
-    ):
+    with pytest.raises(InvalidInputError) as raised:
         make_operator(reuse_if_valid_for=value)
+    assert "reuse_if_valid_for must be a timedelta or a number of seconds above 0 and at most 43200" in str(
+        raised.value
+    )
+    assert f"got {value!r}" in str(raised.value)
 
 
 def test_reuse_window_in_seconds():
@@ -140,19 +168,40 @@ def test_reuse_needs_a_stored_destination():
     with pytest.raises(
         InvalidInputError, match="reuse_if_valid_for needs a destination that stores the token"
     ):
-        make_operator(reuse_if_valid_for=60)
+        xcom_operator(reuse_if_valid_for=60)
 
 
-def test_secrets_backend_needs_secret_key():
-    with pytest.raises(InvalidDestinationError, match=r'destination="secrets_backend" needs secret_key'):
-        make_operator(destination="secrets_backend")
+def test_secrets_backend_needs_secret_key(federation_api):
+    op = make_operator(destination="secrets_backend")
+    with pytest.raises(
+        InvalidDestinationError, match=r"destination='secrets_backend' \(the default\) needs secret_key"
+    ):
+        op.execute({})
+    assert federation_api.requests == []
+
+
+def test_templated_secret_key_is_not_checked_at_parse_time():
+    op = make_operator(secret_key="{{ var.value.agent_key }}", reuse_if_valid_for=60)
+    assert op.secret_key == "{{ var.value.agent_key }}"
+
+
+def test_a_token_returned_from_a_task_is_refused_by_airflows_serializer(federation_api):
+    from airflow.sdk.serde import serialize
+
+    from airflow_connect_fed.exceptions import TokenInXComError
+
+    token = load_federation_token(xcom_operator().execute({}))
+    with pytest.raises(TokenInXComError) as raised:
+        serialize(token)
+    assert "Store it with GetFederationTokenOperator (destination='secrets_backend'" in str(raised.value)
+    assert ACCESS_TOKEN not in str(raised.value)
 
 
 class TestLoadFederationToken:
     def test_from_json_text(self, federation_api):
         import json
 
-        value = make_operator().execute({})
+        value = xcom_operator().execute({})
         assert load_federation_token(json.dumps(value)).access_token == ACCESS_TOKEN
 
     @pytest.mark.parametrize(
@@ -283,7 +332,7 @@ def test_outlet_events_get_expiry_and_user_not_token(federation_api):
 
     asset = Asset(name="agent_token", uri="connect-fed://instance/agent-1")
     events = OutletEvents()
-    value = make_operator(outlets=[asset]).execute({"outlet_events": events})
+    value = xcom_operator(outlets=[asset]).execute({"outlet_events": events})
     extra = events[asset].extra
     assert extra == {
         "user_arn": value["UserArn"],

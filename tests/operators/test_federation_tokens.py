@@ -91,7 +91,7 @@ def test_reuse_skips_valid_tokens(setup):
 
 @pytest.mark.parametrize(
     ("users", "expected"),
-    [('["a1", "a2", "a1"]', ["a1", "a2"]), ("a1, a2 ,a3", ["a1", "a2", "a3"])],
+    [('["a1", "a2"]', ["a1", "a2"]), ("a1, a2 ,a3", ["a1", "a2", "a3"])],
 )
 def test_rendered_user_lists(setup, users, expected):
     emulator, instance, role_arn, _, store, _ = setup
@@ -100,22 +100,95 @@ def test_rendered_user_lists(setup, users, expected):
     assert list(operator(instance, role_arn, users, store).execute({})) == expected
 
 
-def test_bad_inputs():
+def test_parse_time_checks_only_non_templated_arguments():
     kwargs = {
         "task_id": "t",
-        "instance_id": "i",
-        "role_arn": "arn:aws:iam::1:role/R",
-        "connect_users": ["a1"],
+        "instance_id": "{{ params.i }}",
+        "role_arn": "{{ params.r }}",
+        "connect_users": "{{ params.u }}",
     }
-    with pytest.raises(InvalidDestinationError, match="has no '\\{user\\}'"):
-        GetFederationTokensOperator(secret_key="connect/agent", **kwargs)
     with pytest.raises(InvalidDestinationError, match="Unknown destination 'vault'"):
         GetFederationTokensOperator(destination="vault", **kwargs)
     with pytest.raises(InvalidInputError, match="burst must be a whole number"):
         GetFederationTokensOperator(burst=0, **kwargs)
-    bad_json = GetFederationTokensOperator(**{**kwargs, "connect_users": "[oops"})
-    with pytest.raises(InvalidConnectUserError, match="is not a valid JSON list"):
-        bad_json.execute({})
+    with pytest.raises(InvalidInputError, match="got inf"):
+        GetFederationTokensOperator(requests_per_second=float("inf"), **kwargs)
+    with pytest.raises(InvalidInputError, match="got inf"):
+        GetFederationTokensOperator(reuse_if_valid_for=float("inf"), **kwargs)
+    # Templated fields are taken as written; they are checked once rendered.
+    GetFederationTokensOperator(secret_key="{{ var.value.agent_key }}", **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "message"),
+    [
+        (
+            {"connect_users": "[oops"},
+            InvalidConnectUserError,
+            "connect_users '\\[oops' is not a valid JSON list",
+        ),
+        ({"connect_users": "[]"}, InvalidConnectUserError, "connect_users is empty"),
+        (
+            {"connect_users": '["a1", 7]'},
+            InvalidConnectUserError,
+            "connect_user 7 cannot be an STS role session name",
+        ),
+        ({"connect_users": '["a1", "a1"]'}, InvalidConnectUserError, "names 'a1' more than once"),
+        ({"connect_users": "None"}, InvalidInputError, "connect_users is 'None' after template rendering"),
+        ({"role_arn": "arn:aws:iam::1234:role/R"}, InvalidConnectUserError, "a 12-digit account"),
+        ({"role_arn": None}, InvalidInputError, "role_arn is None after template rendering"),
+        ({"instance_id": "x" * 101}, InvalidInputError, "has 101 characters"),
+        (
+            {"secret_key": "connect/agent"},
+            InvalidDestinationError,
+            "secret_key 'connect/agent' has no '\\{user\\}'",
+        ),
+        (
+            {"secret_key": "connect agents/{user}"},
+            InvalidDestinationError,
+            "'airflow/variables/connect agents/a1' cannot be stored",
+        ),
+        (
+            {"secret_key": "c/{user}/" + "x" * 600},
+            InvalidDestinationError,
+            "cannot be stored in Secrets Manager",
+        ),
+    ],
+)
+def test_bad_rendered_inputs_are_refused_before_any_call(setup, monkeypatch, change, error, message):
+    emulator, instance, role_arn, users, _, secrets = setup
+    backend_env(monkeypatch, emulator)
+    kwargs = {
+        "task_id": "bulk",
+        "instance_id": instance["id"],
+        "connect_users": ["a1", "a2"],
+        "role_arn": role_arn,
+        "aws_conn_id": "emu",
+        "reuse_if_valid_for": 3600,
+        **change,
+    }
+    with pytest.raises(error, match=message):
+        GetFederationTokensOperator(**kwargs).execute({})
+    assert emulator.counters.totals().received == 0
+    assert secrets.list_secrets()["SecretList"] == []
+
+
+def backend_env(monkeypatch, emulator, prefix="airflow/variables"):
+    """The Secrets Manager backend, on the emulator, as Airflow's configuration."""
+    credentials = emulator.create_iam_user_credentials("backend-reader")
+    kwargs = {
+        "endpoint_url": emulator.endpoint_url,
+        "region_name": emulator.region,
+        "variables_prefix": prefix,
+        "connections_prefix": None,
+        "config_prefix": None,
+        **credentials,
+    }
+    monkeypatch.setenv(
+        "AIRFLOW__SECRETS__BACKEND",
+        "airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend",
+    )
+    monkeypatch.setenv("AIRFLOW__SECRETS__BACKEND_KWARGS", json.dumps(kwargs))
 
 
 def test_a_long_agent_list_maps_over_chunks():
