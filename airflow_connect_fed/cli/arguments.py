@@ -94,8 +94,9 @@ def _add_aws_options(command: ArgumentParser) -> None:
     group = command.add_argument_group("credentials and endpoint")
     group.add_argument(
         "--conn-id",
-        help="Airflow aws connection to call with, from AIRFLOW_CONN_<ID> or the configured secrets "
-        "backend; default aws_default, or boto3's credential chain when aws_default is not defined",
+        help="Airflow aws connection to call with, found as `airflow connections get` finds it (secrets "
+        "backend, AIRFLOW_CONN_<ID>, metadata database); default aws_default, or, when it is defined "
+        "nowhere, boto3's credential chain, announced on stderr",
     )
     group.add_argument(
         "--profile", help="boto3 profile whose credentials replace the connection's; its other settings stay"

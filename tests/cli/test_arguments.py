@@ -68,7 +68,10 @@ def test_unknown_option(cli):
         ),
         (["--instance-id", "i d"], "instance_id 'i d' contains whitespace"),
         (["--instance-id", "x" * 101], "has 101 characters; Connect allows 1 to 100"),
-        (["--instance-id", "i", "--conn-id", "undefined"], "Airflow connection 'undefined' is not defined"),
+        (
+            ["--instance-id", "i", "--conn-id", "undefined"],
+            "Airflow connection 'undefined' (--conn-id) was not found",
+        ),
     ],
 )
 def test_command_errors(cli, options, message):

@@ -1,15 +1,25 @@
-"""How --conn-id, --profile, --endpoint-url, --region, SSL and timeout options reach the hook."""
+"""Where the CLI finds --conn-id (Airflow's sources, metadata DB included), and how its options reach the hook."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+from airflow.models.connection import Connection
+from airflow.secrets import BaseSecretsBackend
+from airflow.secrets.environment_variables import EnvironmentVariablesBackend
+from cryptography.fernet import Fernet
 
 from airflow_connect_fed.cli.arguments import build_parser
-from airflow_connect_fed.cli.connection import AwsOptions, CommandLineHook
-from airflow_connect_fed.cli.exit_codes import UsageError
+from airflow_connect_fed.cli.connection import AwsOptions, CommandLineHook, find_connection
+from airflow_connect_fed.cli.exit_codes import CommandFailed, UsageError
+from tests.cli.conftest import AGENT, Federation
 
 CONNECTION = {
     "conn_type": "aws",
@@ -95,22 +105,12 @@ def test_default_retries_without_configured_ones():
     assert hook("--cli-read-timeout", "5").config.retries == {"mode": "standard", "total_max_attempts": 5}
 
 
-def test_missing_aws_default_is_boto3s_default_chain():
-    config = hook().conn_config
-    assert (config.aws_access_key_id, config.profile_name, config.endpoint_url) == (None, None, None)
-
-
-def test_missing_explicit_connection_is_a_usage_error():
-    with pytest.raises(
-        UsageError, match=r"Airflow connection 'nowhere' is not defined.*AIRFLOW_CONN_NOWHERE"
-    ):
-        hook("--conn-id", "nowhere").conn_config  # noqa: B018
-
-
 def test_a_non_aws_connection_is_a_usage_error(monkeypatch):
     monkeypatch.setenv("AIRFLOW_CONN_DATABASE", json.dumps({"conn_type": "postgres", "login": "u"}))
     with pytest.raises(
-        UsageError, match="connection 'database' has type 'postgres'; connect-fed needs an 'aws'"
+        UsageError,
+        match=r"connection 'database' \(from the environment variable AIRFLOW_CONN_DATABASE\) has type "
+        "'postgres'; connect-fed needs an 'aws'",
     ):
         hook("--conn-id", "database").conn_config  # noqa: B018
 
@@ -122,3 +122,330 @@ def test_options_from_args():
     )  # fmt: skip
     assert AwsOptions.from_args(args) == AwsOptions()
     assert AwsOptions().botocore_config() is None
+
+
+# --- Where the connection comes from -------------------------------------------------------------
+
+
+class Unreachable(BaseSecretsBackend):
+    """A configured secrets backend that cannot be reached."""
+
+    def get_connection(self, conn_id, team_name=None):  # type: ignore[override]
+        raise ConnectionError("vault.example:8200 refused the connection")
+
+
+class InMemory(BaseSecretsBackend):
+    """A configured secrets backend holding connection ``vaulted``."""
+
+    def get_connection(self, conn_id, team_name=None):  # type: ignore[override]
+        if conn_id != "vaulted":
+            return None
+        return Connection(
+            conn_id=conn_id, conn_type="aws", login="AKIAFROMVAULT0000000", password="vault-secret"
+        )
+
+
+@pytest.fixture
+def sources(monkeypatch):
+    """Replace the sources Airflow lists (custom backend first, as Airflow orders them) for one test."""
+
+    def use(*backends: BaseSecretsBackend) -> None:
+        monkeypatch.setattr("airflow.configuration.ensure_secrets_loaded", lambda: list(backends))
+
+    return use
+
+
+def warnings_of(caplog) -> list[str]:
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "airflow_connect_fed.cli.connection" and r.levelno >= logging.WARNING
+    ]
+
+
+def test_debug_names_the_source(caplog):
+    caplog.set_level(logging.DEBUG, logger="airflow_connect_fed")
+    hook("--conn-id", "configured").conn_config  # noqa: B018
+    assert "Airflow connection 'configured' read from the environment variable AIRFLOW_CONN_CONFIGURED" in [
+        r.getMessage() for r in caplog.records
+    ]
+    assert warnings_of(caplog) == []
+
+
+def test_the_lookup_includes_the_metadata_database():
+    from airflow.configuration import conf
+
+    lookup = find_connection("nowhere")
+    assert lookup.connection is None
+    assert [answer.source for answer in lookup.answers] == [
+        "environment variable AIRFLOW_CONN_NOWHERE",
+        f"metadata database {conf.get('database', 'sql_alchemy_conn')}",
+    ]
+    assert lookup.answers[0].outcome == "not defined"
+
+
+def test_missing_explicit_connection_names_the_sources_tried():
+    with pytest.raises(UsageError) as raised:
+        hook("--conn-id", "nowhere").conn_config  # noqa: B018
+    message = str(raised.value)
+    assert message.startswith(
+        "Airflow connection 'nowhere' (--conn-id) was not found. Looked in: environment variable "
+        "AIRFLOW_CONN_NOWHERE: not defined; metadata database sqlite:///"
+    )
+    assert 'AIRFLOW_CONN_NOWHERE=\'{"conn_type": "aws", ...}\'' in message
+    assert "`airflow connections add nowhere --conn-type aws ...`" in message
+
+
+def test_explicit_aws_default_never_falls_back(caplog):
+    with pytest.raises(UsageError, match=r"'aws_default' \(--conn-id\) was not found"):
+        hook("--conn-id", "aws_default").conn_config  # noqa: B018
+
+
+def test_missing_aws_default_is_boto3s_default_chain_announced(caplog):
+    config = hook().conn_config
+    assert (config.aws_access_key_id, config.profile_name, config.endpoint_url) == (None, None, None)
+    [warning] = warnings_of(caplog)
+    assert warning.startswith(
+        "Airflow connection 'aws_default' is not defined (looked in: environment variable "
+        "AIRFLOW_CONN_AWS_DEFAULT: not defined; metadata database sqlite:///"
+    )
+    assert (
+        "Calling AWS with boto3's default credential chain instead, as the amazon provider's hook does: "
+        "credentials from environment variables AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, access key "
+        "****************ER00. To choose the identity, define 'aws_default'"
+    ) in warning
+    assert os.environ["AWS_SECRET_ACCESS_KEY"] not in warning
+    assert "AKIAUNITTESTCALLER00" not in warning
+
+
+def test_missing_aws_default_names_the_profile_the_chain_uses(caplog, tmp_path, monkeypatch):
+    credentials_file = tmp_path / "credentials"
+    credentials_file.write_text(
+        "[dev]\naws_access_key_id = AKIADEVELOPERKEY1234\naws_secret_access_key = s\n"
+    )
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials_file))
+    monkeypatch.setenv("AWS_PROFILE", "dev")
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    hook().conn_config  # noqa: B018
+    [warning] = warnings_of(caplog)
+    assert (
+        "credentials from the shared credentials file, profile 'dev', access key ****************1234"
+        in warning
+    )
+
+
+def test_missing_aws_default_with_profile_is_explicit_and_quiet(caplog):
+    config = hook("--profile", "agent").conn_config
+    assert (config.profile_name, config.aws_access_key_id) == ("agent", None)
+    assert warnings_of(caplog) == []
+
+
+def test_missing_aws_default_without_any_credentials_fails(monkeypatch):
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    with pytest.raises(
+        CommandFailed,
+        match=r"'aws_default' is not defined \(looked in: .*\), and boto3's default credential chain found "
+        r"no credentials\. Define the connection, pass --conn-id or --profile",
+    ):
+        hook().conn_config  # noqa: B018
+
+
+def test_connection_from_the_configured_secrets_backend_comes_first(sources, monkeypatch, caplog):
+    caplog.set_level(logging.DEBUG, logger="airflow_connect_fed")
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_VAULTED", json.dumps({"conn_type": "aws", "login": "AKIAFROMENVIRONMENT0"})
+    )
+    sources(InMemory(), EnvironmentVariablesBackend())
+    assert hook("--conn-id", "vaulted").conn_config.aws_access_key_id == "AKIAFROMVAULT0000000"
+    assert "Airflow connection 'vaulted' read from the secrets backend InMemory ([secrets] backend)" in [
+        r.getMessage() for r in caplog.records
+    ]
+
+
+def test_unreadable_source_is_named_with_the_reason(sources):
+    sources(Unreachable(), EnvironmentVariablesBackend())
+    with pytest.raises(UsageError) as raised:
+        hook("--conn-id", "nowhere").conn_config  # noqa: B018
+    assert (
+        "Looked in: secrets backend Unreachable ([secrets] backend): skipped, could not be read "
+        "(ConnectionError: vault.example:8200 refused the connection); environment variable "
+        "AIRFLOW_CONN_NOWHERE: not defined. It may be defined in a source that could not be read: make that "
+        "source readable, or define it as an environment variable"
+    ) in str(raised.value)
+
+
+def test_default_connection_is_not_replaced_when_a_source_was_skipped(sources):
+    sources(Unreachable(), EnvironmentVariablesBackend())
+    with pytest.raises(UsageError) as raised:
+        hook().conn_config  # noqa: B018
+    message = str(raised.value)
+    assert message.startswith(
+        "Airflow connection 'aws_default' (the default --conn-id) was not found, but a source could not be "
+        "read. Looked in: secrets backend Unreachable ([secrets] backend): skipped, could not be read"
+    )
+    assert "so connect-fed does not call AWS as another identity" in message
+
+
+def test_connection_found_after_a_skipped_source_is_announced(sources, caplog):
+    sources(Unreachable(), EnvironmentVariablesBackend())
+    assert hook("--conn-id", "configured").conn_config.aws_access_key_id == "AKIACONNECTIONKEY000"
+    assert warnings_of(caplog) == [
+        "Airflow connection 'configured' read from the environment variable AIRFLOW_CONN_CONFIGURED, after "
+        "skipping a source Airflow reads first: secrets backend Unreachable ([secrets] backend): skipped, "
+        "could not be read (ConnectionError: vault.example:8200 refused the connection). Make that source "
+        "readable if it defines 'configured' differently."
+    ]
+
+
+def test_a_backend_that_denies_access_ends_the_lookup(sources):
+    from airflow.sdk import exceptions as sdk_exceptions
+
+    denied = getattr(sdk_exceptions, "AirflowSecretsBackendAccessDenied", None)
+    if denied is None:
+        pytest.skip("this Airflow has no AirflowSecretsBackendAccessDenied")
+
+    class Denying(BaseSecretsBackend):
+        def get_connection(self, conn_id, team_name=None):  # type: ignore[override]
+            raise denied("team 'blue' may not read it")
+
+    sources(Denying(), EnvironmentVariablesBackend())
+    with pytest.raises(
+        UsageError,
+        match=r"'configured': the secrets backend Denying \(\[secrets\] backend\) denied access "
+        r"\(AirflowSecretsBackendAccessDenied: team 'blue' may not read it\)",
+    ):
+        hook("--conn-id", "configured").conn_config  # noqa: B018
+
+
+# --- The metadata database, in a separate Airflow home: console script against the emulator ---------
+
+BIN = Path(sys.executable).parent
+
+
+def run(program: str, *argv: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN / program), *argv], capture_output=True, text=True, timeout=180, env=env, check=False
+    )
+
+
+FERNET_KEY = Fernet.generate_key().decode()
+
+
+def airflow_env(home: Path, database: str, fernet_key: str = FERNET_KEY) -> dict[str, str]:
+    """This process's environment without its connections, with its own Airflow home, metadata DB and key."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("AIRFLOW_CONN_")}
+    env.pop("AIRFLOW__CORE__UNIT_TEST_MODE", None)
+    env.update(
+        AIRFLOW_HOME=str(home),
+        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=database,
+        AIRFLOW__CORE__FERNET_KEY=fernet_key,
+    )
+    return env
+
+
+@pytest.fixture(scope="module")
+def metadata_db(federation: Federation, tmp_path_factory) -> dict[str, str]:
+    """An initialised metadata DB holding ``stored`` and ``aws_default`` (the agent, on the emulator) only."""
+    if not (BIN / "connect-fed").exists():
+        pytest.skip(f"connect-fed is not installed in {BIN}")
+    home = tmp_path_factory.mktemp("airflow-home")
+    env = airflow_env(home, f"sqlite:///{home}/airflow.db")
+    migrated = run("airflow", "db", "migrate", env=env)
+    assert migrated.returncode == 0, migrated.stderr
+    agent = json.loads(federation.emulator.airflow_connection("stored", **federation.agent))
+    connections = home / "connections.json"
+    connections.write_text(json.dumps({"stored": agent, "aws_default": agent}))
+    imported = run("airflow", "connections", "import", str(connections), env=env)
+    assert imported.returncode == 0, imported.stderr
+    connections.unlink()
+    return env
+
+
+@pytest.mark.integration
+def test_connection_only_in_the_metadata_db_is_found_and_used(federation, metadata_db):
+    result = run(
+        "connect-fed", "get-federation-token", "--instance-id", federation.instance_id,
+        "--conn-id", "stored", "--debug", env=metadata_db,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["UserId"] == federation.user_id
+    database = metadata_db["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+    assert (
+        f"DEBUG - Airflow connection 'stored' read from the metadata database {database}\n" in result.stderr
+    )
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.integration
+def test_aws_default_in_the_metadata_db_is_the_default(federation, metadata_db):
+    result = run("connect-fed", "check", "--instance-id", federation.instance_id, env=metadata_db)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert f"PASS  identity           arn:aws:sts::123456789012:assumed-role/ConnectFederation/{AGENT}" in (
+        result.stdout
+    )
+
+
+@pytest.mark.integration
+def test_connection_encrypted_with_another_fernet_key_is_named(federation, metadata_db):
+    env = {**metadata_db, "AIRFLOW__CORE__FERNET_KEY": Fernet.generate_key().decode()}
+    result = run(
+        "connect-fed", "check", "--instance-id", federation.instance_id, "--conn-id", "stored", env=env
+    )
+    assert (result.returncode, result.stdout) == (252, "")
+    assert (
+        f"metadata database {env['AIRFLOW__DATABASE__SQL_ALCHEMY_CONN']}: skipped, could not be decrypted "
+        "(InvalidToken): its connections were encrypted with another [core] fernet_key; set "
+        "AIRFLOW__CORE__FERNET_KEY to the deployment's key."
+    ) in result.stderr
+    assert FERNET_KEY not in result.stderr
+
+
+@pytest.mark.integration
+def test_unreachable_metadata_db_is_reported_as_skipped(federation, tmp_path):
+    database = f"sqlite:///{tmp_path}/no-such-directory/airflow.db"
+    env = airflow_env(tmp_path, database)
+    result = run(
+        "connect-fed",
+        "get-federation-token",
+        "--instance-id",
+        federation.instance_id,
+        "--conn-id",
+        "stored",
+        env=env,
+    )
+    assert (result.returncode, result.stdout) == (252, "")
+    assert (
+        "connect-fed get-federation-token: error: Airflow connection 'stored' (--conn-id) was not found. "
+        "Looked in: environment variable AIRFLOW_CONN_STORED: not defined; metadata database "
+        f"{database}: skipped, could not be read (OperationalError: unable to open database file): check "
+        "[database] sql_alchemy_conn (AIRFLOW__DATABASE__SQL_ALCHEMY_CONN), that the database is up and "
+        "`airflow db migrate`. It may be defined in a source that could not be read"
+    ) in result.stderr
+    assert "Traceback" not in result.stderr
+
+    default = run("connect-fed", "check", "--instance-id", federation.instance_id, env=env)
+    assert (default.returncode, default.stdout) == (252, "")
+    assert (
+        "Airflow connection 'aws_default' (the default --conn-id) was not found, but a source"
+        in default.stderr
+    )
+    assert "connect-fed does not call AWS as another identity" in default.stderr
+    assert "Traceback" not in default.stderr
+
+
+@pytest.mark.integration
+def test_uninitialised_metadata_db_is_skipped_and_the_fallback_announced(federation, tmp_path):
+    env = airflow_env(tmp_path, f"sqlite:///{tmp_path}/airflow.db")
+    result = run(
+        "connect-fed", "get-federation-token", "--instance-id", federation.instance_id,
+        "--endpoint-url", federation.endpoint_url, env=env,
+    )  # fmt: skip
+    # conftest's fake environment keys are unknown to the emulator: they are the account root
+    assert (result.returncode, result.stdout) == (254, "")
+    assert (
+        f"metadata database sqlite:///{tmp_path}/airflow.db: skipped, not initialised (no connection table: "
+        "`airflow db migrate` creates it)). Calling AWS with boto3's default credential chain instead"
+    ) in result.stderr
+    assert "(InvalidRequestException) Amazon Connect refuses to federate the account root" in result.stderr

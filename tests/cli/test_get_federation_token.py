@@ -132,11 +132,33 @@ class TestCredentialsAndEndpoint:
         code, out, _ = fetch(cli, federation)
         assert (code, json.loads(out)["UserId"]) == (0, federation.user_id)
 
-    def test_missing_aws_default_falls_back_to_boto3_credentials(self, cli, federation, monkeypatch):
+    def test_missing_aws_default_falls_back_to_boto3_credentials_announced(self, cli, federation):
         # conftest's fake environment keys are unknown to the emulator: they are the account root
         code, _, err = fetch(cli, federation, "--endpoint-url", federation.endpoint_url)
         assert code == 254
-        assert "(InvalidRequestException) Amazon Connect refuses to federate the account root" in err
+        notice, error = err.splitlines()
+        assert notice.startswith(
+            "airflow_connect_fed.cli.connection: WARNING: Airflow connection 'aws_default' is not defined "
+            "(looked in: environment variable AIRFLOW_CONN_AWS_DEFAULT: not defined; metadata database "
+        )
+        assert (
+            "Calling AWS with boto3's default credential chain instead, as the amazon provider's hook does: "
+            "credentials from environment variables AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, access key "
+            "****************ER00."
+        ) in notice
+        assert "(InvalidRequestException) Amazon Connect refuses to federate the account root" in error
+
+    def test_missing_explicit_connection_is_a_usage_error_before_any_call(self, cli, federation):
+        federation.emulator.counters.reset()
+        code, out, err = fetch(
+            cli, federation, "--conn-id", "nowhere", "--endpoint-url", federation.endpoint_url
+        )
+        assert (code, out) == (252, "")
+        assert err.startswith(
+            "connect-fed get-federation-token: error: Airflow connection 'nowhere' (--conn-id) was not found. "
+            "Looked in: environment variable AIRFLOW_CONN_NOWHERE: not defined; metadata database "
+        )
+        assert federation.emulator.counters.totals().received == 0
 
     def test_connect_user_assumes_the_role_as_that_session(self, cli, federation, agent_conn):
         code, out, _ = fetch(
