@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 ROOT_ACCESS_KEY = "AKIAEMULATORROOT0000"
 ROOT_SECRET = "benchmark"  # noqa: S105 - the emulator checks no secret
 REGION = "us-east-1"
-_READY = re.compile(r"connect-fed emulator listening on (\S+)")
+_READY = re.compile(r"amazon-connect-emulator listening on (\S+)")
 _FEDERATION = re.compile(r'"GET /user/federate/\S+ HTTP/[\d.]+" (\d{3})')
 
 

@@ -7,6 +7,11 @@ so one endpoint URL serves both. Errors are a JSON ``{"Message": ...}`` body plu
 
 STS requests signed with the root key get AWS's answers where moto's differ:
 ``GetCallerIdentity`` names the root, and ``AssumeRole`` is refused.
+
+One emulator-only route, like moto's own ``/moto-api/``: ``POST /connect-emulator-api/instances``
+with ``{"InstanceId", "Region"}`` (optional ``"AccountId"``, default the root's account) creates a
+SAML instance with that id in moto's Connect backend, which picks random ids itself. It answers
+``{"Id", "Arn", "Created"}``, ``Created`` false when the instance already existed.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import io
 import json
 import logging
 import secrets
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -28,6 +34,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from airflow_connect_fed.testing.identity import SigningScope, request_account, resolve_caller, signing_scope
+from airflow_connect_fed.testing.seed import INSTANCE_ROUTE, check_instance_id
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -125,6 +132,7 @@ class ConnectApi:
         self._counters = counters
         self._root_access_key = root_access_key
         self._token_ttl = token_ttl
+        self._instances_lock = threading.Lock()
         self._handlers: dict[str, Handler] = {
             "create_user": self._create_user,
             "describe_user": self._describe_user,
@@ -133,6 +141,8 @@ class ConnectApi:
         }
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == INSTANCE_ROUTE:
+            return self._respond_seed(Request(environ))(environ, start_response)
         scope = signing_scope(environ.get("HTTP_AUTHORIZATION"))
         if scope is not None and scope.service == "sts" and scope.access_key == self._root_access_key:
             account_id = request_account(scope.access_key, environ.get("HTTP_X_MOTO_ACCOUNT_ID"))
@@ -158,6 +168,50 @@ class ConnectApi:
             return _json_response(
                 500, {"Message": "The emulator failed; see its log"}, "InternalServiceException"
             )
+
+    # The emulator-only route: a Connect instance with a given id
+
+    def _respond_seed(self, request: Request) -> Response:
+        if request.method != "POST":
+            return _json_response(
+                405, {"Message": f"Use POST on {INSTANCE_ROUTE}"}, "InvalidRequestException"
+            )
+        try:
+            return _json_response(200, self._seed_instance(_json_body(request)))
+        except ConnectError as error:
+            return _json_response(error.status, {"Message": error.message}, error.code)
+
+    def _seed_instance(self, payload: dict[str, Any]) -> dict[str, Any]:
+        instance_id, region = payload.get("InstanceId"), payload.get("Region")
+        account_id = payload.get("AccountId") or request_account(self._root_access_key, None)
+        if not isinstance(account_id, str) or not (account_id.isdigit() and len(account_id) == 12):
+            raise ConnectError(
+                "InvalidParameterException", f"AccountId must be 12 digits, or left out, got {account_id!r}"
+            )
+        try:
+            check_instance_id(instance_id)
+        except ValueError as error:
+            raise ConnectError(
+                "InvalidParameterException", str(error).replace("instance_id", "InstanceId")
+            ) from None
+        try:
+            backend = connect_backends[account_id][str(region)]
+        except KeyError:
+            raise ConnectError(
+                "InvalidParameterException",
+                f"Region must be an AWS region moto serves Connect in, like 'us-east-1', got {region!r}",
+            ) from None
+        assert isinstance(instance_id, str)
+        with self._instances_lock:
+            instance = backend.instances.get(instance_id)
+            created = instance is None
+            if instance is None:
+                instance = backend.instances.pop(backend.create_instance("SAML", True, True)["Id"])
+                instance.id = instance_id
+                instance.arn = instance.arn.rsplit("/", 1)[0] + f"/{instance_id}"
+                instance.instance_access_url = f"https://{instance_id}.my.connect.aws"
+                backend.instances[instance_id] = instance
+        return {"Id": instance.id, "Arn": instance.arn, "Created": created}
 
     # CreateUser, DescribeUser, ListUsers
 

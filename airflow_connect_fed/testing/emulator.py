@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import signal
 import socket
 import sys
@@ -25,8 +26,18 @@ from airflow_connect_fed.testing.counters import FederationCounters
 from airflow_connect_fed.testing.directory import UserDirectory
 from airflow_connect_fed.testing.faults import FaultInjector
 from airflow_connect_fed.testing.quota import Quota
+from airflow_connect_fed.testing.seed import (
+    DEFAULT_INSTANCE_ID,
+    DEFAULT_ROLE_NAME,
+    DEFAULT_USERS,
+    FEDERATION_PERMISSIONS,
+    Seeded,
+    federation_trust_policy,
+    seed,
+)
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from types import FrameType, TracebackType
 
     from botocore.config import Config
@@ -34,9 +45,13 @@ if TYPE_CHECKING:
 DEFAULT_ROOT_ACCESS_KEY = "AKIAEMULATORROOT0000"
 DEFAULT_TOKEN_TTL = 43200
 ROOT_SECRET_ACCESS_KEY = "testing"  # noqa: S105 - moto checks no secrets; any value works
-READY_MESSAGE = "connect-fed emulator listening on {url}"
-#: The IAM user ``credentials_for`` assumes roles as (the root may not).
+READY_MESSAGE = "amazon-connect-emulator listening on {url}"
+#: The IAM user ``credentials_for`` assumes roles as (the root may not), and ``serve`` prints keys of.
 FEDERATOR_USER = "emulator-federator"
+#: Every service the provider and the amazon provider's secrets backends call.
+SERVICES = ("sts", "connect", "secretsmanager", "ssm", "iam")
+SECRETS_MANAGER_BACKEND = "airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend"
+SSM_BACKEND = "airflow.providers.amazon.aws.secrets.systems_manager.SystemsManagerParameterStoreBackend"
 
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+){1,2}-\d")
 _ACCESS_KEY_ID = re.compile(r"[A-Z0-9]{16,128}")
@@ -240,27 +255,26 @@ class ConnectEmulator:
         )
         return {"id": response["UserId"], "arn": response["UserArn"]}
 
-    def create_federation_role(self, name: str = "ConnectFederation") -> str:
+    def create_federation_role(self, name: str = DEFAULT_ROLE_NAME) -> str:
         """Create an IAM role the account may assume to call GetFederationToken; returns its ARN."""
         account_id = self.client("sts").get_caller_identity()["Account"]
-        trust = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
-                    "Action": "sts:AssumeRole",
-                }
-            ],
-        }
-        permissions = {
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Action": "connect:GetFederationToken", "Resource": "*"}],
-        }
+        trust = json.dumps(federation_trust_policy(account_id))
         iam = self.client("iam")
-        role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]
-        iam.put_role_policy(RoleName=name, PolicyName=name, PolicyDocument=json.dumps(permissions))
+        role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)["Role"]
+        iam.put_role_policy(RoleName=name, PolicyName=name, PolicyDocument=json.dumps(FEDERATION_PERMISSIONS))
         return str(role["Arn"])
+
+    def seed(
+        self,
+        instance_id: str = DEFAULT_INSTANCE_ID,
+        users: Sequence[str] = DEFAULT_USERS,
+        role_name: str = DEFAULT_ROLE_NAME,
+    ) -> list[Seeded]:
+        """What ``connect-fed emulator seed`` does: the instance with this id, its users and the federation
+        role, each unless it exists. The defaults are the README's first DAG's values."""
+        return seed(
+            self.endpoint_url, region=self._region, instance_id=instance_id, users=users, role_name=role_name
+        )
 
     def credentials_for(self, username: str, role_arn: str) -> AwsCredentials:
         """Session credentials of ``role_arn`` assumed with ``RoleSessionName=username`` (STS AssumeRole).
@@ -268,15 +282,20 @@ class ConnectEmulator:
         The role is assumed by the IAM user ``emulator-federator``, created on first use: as in AWS,
         the account root may not assume roles.
         """
-        if self._federator is None:
-            self._federator = self.create_iam_user_credentials(FEDERATOR_USER)
-        sts = self.client("sts", **self._federator)
+        sts = self.client("sts", **self.federator_credentials())
         credentials = sts.assume_role(RoleArn=role_arn, RoleSessionName=username)["Credentials"]
         return {
             "aws_access_key_id": credentials["AccessKeyId"],
             "aws_secret_access_key": credentials["SecretAccessKey"],
             "aws_session_token": credentials["SessionToken"],
         }
+
+    def federator_credentials(self) -> AwsCredentials:
+        """Keys of the IAM user ``emulator-federator`` (created on first use, again after ``reset()``):
+        the identity of ``airflow_setup_env()`` and ``credentials_for``."""
+        if self._federator is None:
+            self._federator = self.create_iam_user_credentials(FEDERATOR_USER)
+        return self._federator
 
     def create_iam_user_credentials(self, name: str) -> AwsCredentials:
         """Create IAM user ``name`` with an access key; returns its long-term credentials."""
@@ -293,13 +312,21 @@ class ConnectEmulator:
         aws_secret_access_key: str | None = None,
         aws_session_token: str | None = None,
     ) -> str:
-        """The JSON value for ``AIRFLOW_CONN_<CONN_ID>``: an ``aws`` connection pointed at the emulator.
+        """The JSON value for ``AIRFLOW_CONN_<CONN_ID>``: an ``aws`` connection with every service on the emulator.
 
+        ``endpoint_url`` and ``service_config`` for each of ``SERVICES``: the amazon provider sends STS's
+        ``test_connection`` and the AssumeRole of a connection's ``role_arn`` to AWS, whatever
+        ``endpoint_url`` says, unless ``service_config`` names an STS endpoint.
         ``conn_id`` is checked to be usable in that variable name; see ``airflow_env`` for the pair.
         Without credentials the connection calls as the account root.
         """
         _validate_conn_id(conn_id)
-        extra = {"region_name": self._region, "endpoint_url": self.endpoint_url}
+        url = self.endpoint_url
+        extra: dict[str, Any] = {
+            "region_name": self._region,
+            "endpoint_url": url,
+            "service_config": {service: {"endpoint_url": url} for service in SERVICES},
+        }
         if aws_session_token:
             extra["aws_session_token"] = aws_session_token
         return json.dumps(
@@ -328,6 +355,33 @@ class ConnectEmulator:
         )
         return {f"AIRFLOW_CONN_{conn_id.upper()}": connection}
 
+    def secrets_backend_env(
+        self, credentials: AwsCredentials | None = None, backend: str = SECRETS_MANAGER_BACKEND
+    ) -> dict[str, str]:
+        """``AIRFLOW__SECRETS__BACKEND`` and ``..._KWARGS``: the amazon provider's Secrets Manager (or SSM)
+        backend on the emulator, reading Variables only (default prefix), as ``credentials``
+        (default ``federator_credentials()``)."""
+        if backend not in (SECRETS_MANAGER_BACKEND, SSM_BACKEND):
+            raise ValueError(f"backend must be SECRETS_MANAGER_BACKEND or SSM_BACKEND, got {backend!r}")
+        keys = credentials or self.federator_credentials()
+        kwargs = {
+            "endpoint_url": self.endpoint_url,
+            "region_name": self._region,
+            "aws_access_key_id": keys["aws_access_key_id"],
+            "aws_secret_access_key": keys["aws_secret_access_key"],
+            "connections_prefix": None,
+            "config_prefix": None,
+        }
+        if keys.get("aws_session_token"):
+            kwargs["aws_session_token"] = keys["aws_session_token"]
+        return {"AIRFLOW__SECRETS__BACKEND": backend, "AIRFLOW__SECRETS__BACKEND_KWARGS": json.dumps(kwargs)}
+
+    def airflow_setup_env(self) -> dict[str, str]:
+        """What ``serve`` prints after its ready line: ``AIRFLOW_CONN_AWS_DEFAULT`` as the IAM user
+        ``emulator-federator`` with every service on the emulator, and the Secrets Manager backend."""
+        credentials = self.federator_credentials()
+        return {**self.airflow_env("aws_default", **credentials), **self.secrets_backend_env(credentials)}
+
 
 def serve(
     host: str = "127.0.0.1",
@@ -341,9 +395,11 @@ def serve(
 ) -> None:
     """Run the emulator until SIGINT or SIGTERM (call from the main thread).
 
-    Prints exactly one line on stdout once it accepts requests, ``connect-fed emulator listening on
-    http://HOST:PORT`` (the bound port; a wildcard host shown as loopback); request logs go to stderr.
-    Raises ValueError for a bad option and OSError when the address cannot be bound.
+    Once it accepts requests it prints on stdout ``amazon-connect-emulator listening on
+    http://HOST:PORT`` (the bound port; a wildcard host shown as loopback), then how to connect: the
+    ``export`` lines of ``airflow_setup_env()`` and the seed command, between ``#`` comments.
+    Request logs go to stderr. Raises ValueError for a bad option and OSError when the address
+    cannot be bound.
     """
     emulator = ConnectEmulator(
         host,
@@ -364,12 +420,31 @@ def serve(
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         with emulator:
-            print(READY_MESSAGE.format(url=emulator.endpoint_url), file=sys.stdout, flush=True)
+            env = emulator.airflow_setup_env()
+            print(READY_MESSAGE.format(url=emulator.endpoint_url), file=sys.stdout)
+            print(how_to_connect(emulator.endpoint_url, env), file=sys.stdout, flush=True)
             while not stopping.wait(0.2):
                 pass
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def how_to_connect(endpoint_url: str, env: dict[str, str]) -> str:
+    """The lines ``serve`` prints after its ready line: shell ``export`` lines for ``env`` (from
+    ``airflow_setup_env()``) and the seed command, explained by ``#`` comments."""
+    exports = {name: f"export {name}={shlex.quote(value)}" for name, value in env.items()}
+    return "\n".join(
+        [
+            f"# Airflow: aws_default as IAM user {FEDERATOR_USER}, every service ({', '.join(SERVICES)}) here:",
+            exports.pop("AIRFLOW_CONN_AWS_DEFAULT"),
+            "# Secrets Manager here as Airflow's secrets backend (Variables under airflow/variables/):",
+            *exports.values(),
+            f"# Instance {DEFAULT_INSTANCE_ID}, user {DEFAULT_USERS[0]} and role {DEFAULT_ROLE_NAME} "
+            "of the README's first DAG:",
+            f"#   connect-fed emulator seed --endpoint-url {endpoint_url}",
+        ]
+    )
 
 
 def _listening_socket(host: str, port: int) -> socket.socket:

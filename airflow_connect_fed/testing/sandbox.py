@@ -11,7 +11,6 @@ folders the same way::
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -19,11 +18,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from airflow_connect_fed.testing.emulator import SECRETS_MANAGER_BACKEND, SSM_BACKEND
+
 if TYPE_CHECKING:
     from airflow_connect_fed.testing.emulator import AwsCredentials, ConnectEmulator
 
-SECRETS_MANAGER_BACKEND = "airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend"
-SSM_BACKEND = "airflow.providers.amazon.aws.secrets.systems_manager.SystemsManagerParameterStoreBackend"
+__all__ = ["SECRETS_MANAGER_BACKEND", "SSM_BACKEND", "AirflowSandbox"]
 
 
 class AirflowSandbox:
@@ -73,16 +73,7 @@ class AirflowSandbox:
             }
         )
         if backend:
-            kwargs = {
-                "endpoint_url": emulator.endpoint_url,
-                "region_name": emulator.region,
-                "aws_access_key_id": self.credentials["aws_access_key_id"],
-                "aws_secret_access_key": self.credentials["aws_secret_access_key"],
-                "connections_prefix": None,
-                "config_prefix": None,
-            }
-            env["AIRFLOW__SECRETS__BACKEND"] = backend
-            env["AIRFLOW__SECRETS__BACKEND_KWARGS"] = json.dumps(kwargs)
+            env.update(emulator.secrets_backend_env(self.credentials, backend))
         env.update(extra)
         return env
 

@@ -69,7 +69,7 @@ def test_emulator_serves_until_interrupted():
     )
     try:
         line = process.stdout.readline()  # type: ignore[union-attr]
-        assert line.startswith("connect-fed emulator listening on http://127.0.0.1:")
+        assert line.startswith("amazon-connect-emulator listening on http://127.0.0.1:")
         endpoint_url = line.split(" on ", 1)[1].strip()
         sts = boto3.client(
             "sts",

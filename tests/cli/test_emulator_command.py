@@ -1,4 +1,4 @@
-"""``connect-fed emulator``: options reach ``serve``; bad values are usage errors."""
+"""``connect-fed emulator``: options reach ``serve``; ``emulator seed`` seeds; bad values are usage errors."""
 
 from __future__ import annotations
 
@@ -79,3 +79,93 @@ def test_busy_port_exits_255(cli):
         result = cli("emulator", "--port", port)
     assert result.exit_code == 255
     assert result.stderr.startswith(f"connect-fed emulator: error: cannot listen on 127.0.0.1:{port}: ")
+
+
+# emulator seed
+
+
+README_INSTANCE_ARN = "arn:aws:connect:us-east-1:123456789012:instance/11111111-2222-3333-4444-555555555555"
+
+
+@pytest.mark.integration
+def test_seed_defaults_are_the_readme_dag_values(cli, connect_emulator, served):
+    url = connect_emulator.endpoint_url
+    result = cli("emulator", "seed", "--endpoint-url", url)
+    assert (result.exit_code, result.stderr, served) == (0, "", [])
+    instance, user, role = result.stdout.splitlines()
+    assert instance == f"created  instance 11111111-2222-3333-4444-555555555555  {README_INSTANCE_ARN}"
+    assert user.startswith("created  user     agent-1  id ")
+    assert user.endswith(f"  {README_INSTANCE_ARN}/agent/{user.split()[4]}")
+    assert role.startswith("created  role     ConnectFederation  id ")
+    assert role.endswith("  arn:aws:iam::123456789012:role/ConnectFederation")
+
+    again = cli("emulator", "seed", "--endpoint-url", url)
+    assert again.exit_code == 0
+    assert again.stdout == result.stdout.replace("created  ", "exists   ")
+
+
+@pytest.mark.integration
+def test_seed_options(cli, connect_emulator):
+    result = cli(
+        "emulator", "seed", "--endpoint-url", connect_emulator.endpoint_url + "/", "--region", "eu-west-2",
+        "--instance-id", "abc", "--user", "Alice", "--user", "Bob", "--role-name", "Fed",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert [line.split()[:3] for line in result.stdout.splitlines()] == [
+        ["created", "instance", "abc"],
+        ["created", "user", "Alice"],
+        ["created", "user", "Bob"],
+        ["created", "role", "Fed"],
+    ]
+    users = connect_emulator.client("connect", region_name="eu-west-2").list_users(InstanceId="abc")
+    assert sorted(u["Username"] for u in users["UserSummaryList"]) == ["Alice", "Bob"]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--endpoint-url", "127.0.0.1:5000"], "--endpoint-url must be the emulator's URL like 'http://127.0.0.1:5000', got '127.0.0.1:5000'. Start it with `connect-fed emulator` and pass the URL its first line prints."),
+        (["--endpoint-url", "http://127.0.0.1:5000?x=1"], "--endpoint-url must be the emulator's URL"),
+        (["--region", "mars"], "--region must be an AWS region name like 'us-east-1', got 'mars'"),
+        (["--instance-id", README_INSTANCE_ARN], f"--instance-id must be 1 to 100 letters, digits and hyphens, like '11111111-2222-3333-4444-555555555555' (an id, not an ARN), got '{README_INSTANCE_ARN}'"),
+        (["--user", "agent 1"], "--user must be 2 to 64 letters, digits or _.@- (a Connect username usable as an STS role session name), got 'agent 1'"),
+        (["--user", "a", "--user", "a"], "--user must be 2 to 64 letters"),
+        (["--user", "agent-1", "--user", "agent-1"], "--user 'agent-1' is given more than once; give each Connect username once"),
+        (["--role-name", "a/b"], "--role-name must be 1 to 64 letters, digits or _+=,.@- (an IAM role name), got 'a/b'"),
+    ],
+)  # fmt: skip
+def test_seed_bad_values_are_usage_errors(cli, options, message):
+    if "--endpoint-url" not in options:
+        options = [
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+            *options,
+        ]  # never reached: values are checked first
+    result = cli("emulator", "seed", *options)
+    assert (result.exit_code, result.stdout) == (252, "")
+    assert result.stderr.startswith(f"connect-fed emulator: error: {message}")
+
+
+def test_seed_needs_the_endpoint_url(cli):
+    result = cli("emulator", "seed")
+    assert result.exit_code == 252
+    assert "the following arguments are required: --endpoint-url" in result.stderr
+
+
+def test_seed_of_an_unreachable_emulator_exits_255(cli):
+    result = cli("emulator", "seed", "--endpoint-url", "http://127.0.0.1:9")
+    assert (result.exit_code, result.stdout) == (255, "")
+    assert result.stderr.startswith(
+        "connect-fed emulator: error: cannot reach the emulator at http://127.0.0.1:9: "
+    )
+    assert result.stderr.rstrip().endswith("pass the URL its first line prints.")
+
+
+def test_seed_help_names_the_defaults(cli):
+    from airflow_connect_fed.testing.seed import DEFAULT_INSTANCE_ID, DEFAULT_ROLE_NAME, DEFAULT_USERS
+
+    result = cli("emulator", "seed", "--help")
+    assert result.exit_code == 0
+    help_text = " ".join(result.stdout.split())
+    for default in (DEFAULT_INSTANCE_ID, *DEFAULT_USERS, DEFAULT_ROLE_NAME):
+        assert f"(default: {default})" in help_text

@@ -409,6 +409,10 @@ def test_airflow_connection_points_at_the_emulator(connect_emulator: ConnectEmul
         "extra": {
             "region_name": "us-east-1",
             "endpoint_url": connect_emulator.endpoint_url,
+            "service_config": {
+                service: {"endpoint_url": connect_emulator.endpoint_url}
+                for service in ("sts", "connect", "secretsmanager", "ssm", "iam")
+            },
             "aws_session_token": agent.credentials.get("aws_session_token"),
         },
     }

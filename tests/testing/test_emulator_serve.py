@@ -1,9 +1,12 @@
-"""``python -m airflow_connect_fed.testing``: the ready line, a working URL, clean exit on signals, bad options."""
+"""``python -m airflow_connect_fed.testing``: the ready line and how to connect, a working URL, ``seed``,
+clean exit on signals, bad options."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -20,7 +23,10 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.integration
 
-READY = re.compile(r"connect-fed emulator listening on (http://127\.0\.0\.1:\d+)\n")
+READY = re.compile(r"amazon-connect-emulator listening on (http://127\.0\.0\.1:\d+)\n")
+INSTANCE_ID = "11111111-2222-3333-4444-555555555555"
+INSTANCE_ARN = f"arn:aws:connect:us-east-1:123456789012:instance/{INSTANCE_ID}"
+ROLE_ARN = "arn:aws:iam::123456789012:role/ConnectFederation"
 
 
 def start(*options: str) -> subprocess.Popen[str]:
@@ -33,18 +39,36 @@ def start(*options: str) -> subprocess.Popen[str]:
     )
 
 
-def ready_url(process: subprocess.Popen[str], timeout: float = 30) -> str:
-    """The URL from the ready line, read in a thread so a silent server fails the test instead of hanging it."""
+def read_lines(process: subprocess.Popen[str], count: int, timeout: float = 30) -> list[str]:
+    """The next ``count`` stdout lines, read in a thread so a silent server fails the test instead of hanging it."""
     stdout = process.stdout
     assert stdout is not None
     lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.append(stdout.readline()), daemon=True)
+    reader = threading.Thread(
+        target=lambda: lines.extend(stdout.readline() for _ in range(count)), daemon=True
+    )
     reader.start()
     reader.join(timeout)
-    assert lines, "no ready line within the timeout"
-    match = READY.fullmatch(lines[0])
-    assert match, f"unexpected first line {lines[0]!r}"
+    assert len(lines) == count, f"{len(lines)} of {count} lines within the timeout: {lines}"
+    return lines
+
+
+def ready_url(process: subprocess.Popen[str]) -> str:
+    """The URL from the ready line, which comes first."""
+    (line,) = read_lines(process, 1)
+    match = READY.fullmatch(line)
+    assert match, f"unexpected first line {line!r}"
     return match[1]
+
+
+def how_to_connect(process: subprocess.Popen[str], url: str) -> dict[str, str]:
+    """The variables of the ``export`` lines after the ready line, checked line by line."""
+    lines = read_lines(process, 7)
+    assert [line[:2] for line in lines] == ["# ", "ex", "# ", "ex", "ex", "# ", "# "]
+    assert lines[6] == f"#   connect-fed emulator seed --endpoint-url {url}\n"
+    exports = [shlex.split(line) for line in lines if line.startswith("export ")]
+    assert all(len(words) == 2 and words[0] == "export" for words in exports)
+    return dict(words[1].split("=", 1) for words in exports)
 
 
 @pytest.fixture
@@ -74,6 +98,7 @@ def client(url: str, service: str, **credentials: str) -> Any:
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
 def test_serves_until_signalled(server: subprocess.Popen[str], stop_signal: signal.Signals) -> None:
     url = ready_url(server)
+    how_to_connect(server, url)
     access_token = federate_once(url)
 
     signalled = time.monotonic()
@@ -81,7 +106,7 @@ def test_serves_until_signalled(server: subprocess.Popen[str], stop_signal: sign
     stdout, stderr = server.communicate(timeout=10)
     assert server.returncode == 0
     assert time.monotonic() - signalled < 5
-    assert stdout == ""  # nothing after the ready line
+    assert stdout == ""  # nothing after the ready line and how to connect
     assert "GET /user/federate/" in stderr  # request log goes to stderr ...
     assert access_token not in stderr  # ... and never shows a token
 
@@ -118,6 +143,94 @@ def federate_once(url: str) -> str:
     assert response["UserId"]
     token: str = response["Credentials"]["AccessToken"]
     return token
+
+
+def seed_command(url: str, *options: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "airflow_connect_fed.testing", "seed", "--endpoint-url", url, *options]
+    return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_printed_settings_and_seed_run_the_readme_dag_values(
+    server: subprocess.Popen[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = ready_url(server)
+    env = how_to_connect(server, url)
+    assert list(env) == [
+        "AIRFLOW_CONN_AWS_DEFAULT",
+        "AIRFLOW__SECRETS__BACKEND",
+        "AIRFLOW__SECRETS__BACKEND_KWARGS",
+    ]
+    connection = json.loads(env["AIRFLOW_CONN_AWS_DEFAULT"])
+    services = ("sts", "connect", "secretsmanager", "ssm", "iam")
+    assert connection["extra"] == {
+        "region_name": "us-east-1",
+        "endpoint_url": url,
+        "service_config": {service: {"endpoint_url": url} for service in services},
+    }
+    federator = {"aws_access_key_id": connection["login"], "aws_secret_access_key": connection["password"]}
+    identity = client(url, "sts", **federator).get_caller_identity()
+    assert identity["Arn"] == "arn:aws:iam::123456789012:user/emulator-federator"  # an IAM user, not the root
+
+    seeded = seed_command(url)
+    assert (seeded.returncode, seeded.stderr) == (0, "")
+    instance, user, role = seeded.stdout.splitlines()
+    assert instance == f"created  instance {INSTANCE_ID}  {INSTANCE_ARN}"
+    user_match = re.fullmatch(rf"created  user     agent-1  id (\S+)  ({INSTANCE_ARN}/agent/\1)", user)
+    assert user_match, user
+    assert re.fullmatch(rf"created  role     ConnectFederation  id AROA\w+  {ROLE_ARN}", role)
+    again = seed_command(url)
+    assert again.returncode == 0
+    assert [line.split()[:2] for line in again.stdout.splitlines()] == [
+        ["exists", "instance"],
+        ["exists", "user"],
+        ["exists", "role"],
+    ]
+
+    from airflow.providers.amazon.aws.secrets.secrets_manager import SecretsManagerBackend
+
+    from airflow_connect_fed.hooks.connect_federation import ConnectFederationHook
+
+    monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", env["AIRFLOW_CONN_AWS_DEFAULT"])
+    token = ConnectFederationHook(aws_conn_id="aws_default").get_federation_token(
+        INSTANCE_ARN, connect_user="agent-1", role_arn=ROLE_ARN
+    )
+    assert (token.instance_id, token.user_id, token.user_arn) == (INSTANCE_ID, user_match[1], user_match[2])
+    assert token.is_valid()
+
+    assert env["AIRFLOW__SECRETS__BACKEND"] == (
+        "airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend"
+    )
+    client(url, "secretsmanager", **federator).create_secret(
+        Name="airflow/variables/probe", SecretString="42"
+    )
+    backend = SecretsManagerBackend(**json.loads(env["AIRFLOW__SECRETS__BACKEND_KWARGS"]))
+    assert backend.get_variable("probe") == "42"
+
+
+def test_seed_errors(server: subprocess.Popen[str]) -> None:
+    url = ready_url(server)
+    bad_url = seed_command("127.0.0.1:5000")
+    assert (bad_url.returncode, bad_url.stdout) == (252, "")
+    assert bad_url.stderr.startswith(
+        "connect-fed emulator: error: --endpoint-url must be the emulator's URL like 'http://127.0.0.1:5000', "
+        "got '127.0.0.1:5000'. Start it with `connect-fed emulator` and pass the URL its first line prints."
+    )
+    bad_id = seed_command(url, "--instance-id", "no/slash")
+    assert (bad_id.returncode, bad_id.stdout) == (252, "")
+    assert "error: --instance-id must be 1 to 100 letters, digits and hyphens" in bad_id.stderr
+    assert "got 'no/slash'" in bad_id.stderr
+    unreachable = seed_command("http://127.0.0.1:9")
+    assert (unreachable.returncode, unreachable.stdout) == (255, "")
+    assert unreachable.stderr.startswith(
+        "connect-fed emulator: error: cannot reach the emulator at http://127.0.0.1:9: "
+    )
+    no_connect_there = seed_command(url, "--region", "eu-west-1")
+    assert (no_connect_there.returncode, no_connect_there.stdout) == (255, "")
+    assert (
+        f"error: the emulator at {url} refused the instance: Region must be an AWS region moto serves Connect "
+        "in, like 'us-east-1', got 'eu-west-1'"
+    ) in no_connect_there.stderr
+    assert "Traceback" not in bad_url.stderr + bad_id.stderr + unreachable.stderr + no_connect_there.stderr
 
 
 @pytest.mark.parametrize(
