@@ -144,6 +144,8 @@ class ConnectApi:
         if environ.get("PATH_INFO") == INSTANCE_ROUTE:
             return self._respond_seed(Request(environ))(environ, start_response)
         scope = signing_scope(environ.get("HTTP_AUTHORIZATION"))
+        if scope is not None:
+            self._counters.record_request(scope.service)
         if scope is not None and scope.service == "sts" and scope.access_key == self._root_access_key:
             account_id = request_account(scope.access_key, environ.get("HTTP_X_MOTO_ACCOUNT_ID"))
             answer = _root_sts_answer(_sts_action(environ), account_id, scope.region)

@@ -28,11 +28,22 @@ class FederationCounts:
 
 
 class FederationCounters:
-    """Thread-safe tallies of federation outcomes, keyed by the InstanceId the caller sent."""
+    """Thread-safe tallies of federation outcomes, keyed by the InstanceId the caller sent,
+    and of every signed AWS request the emulator received, by service."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._counts: Counter[tuple[str, Outcome]] = Counter()
+        self._requests: Counter[str] = Counter()
+
+    def record_request(self, service: str) -> None:
+        with self._lock:
+            self._requests[service] += 1
+
+    def requests(self, service: str | None = None) -> int:
+        """Signed AWS requests received (any service, or ``service`` such as ``"sts"``)."""
+        with self._lock:
+            return sum(self._requests.values()) if service is None else self._requests[service]
 
     def record(self, instance_id: str, outcome: Outcome) -> None:
         with self._lock:
@@ -49,6 +60,7 @@ class FederationCounters:
     def reset(self) -> None:
         with self._lock:
             self._counts.clear()
+            self._requests.clear()
 
     def _select(self, include: Callable[[str], bool]) -> FederationCounts:
         by_outcome: Counter[Outcome] = Counter()

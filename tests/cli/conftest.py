@@ -52,6 +52,12 @@ class Federation:
     ) -> dict[str, str]:
         """``AIRFLOW_CONN_<ID>`` for an aws connection to the emulator; root credentials by default."""
         value = json.loads(self.emulator.airflow_connection(conn_id, **(credentials or {})))
+        if "endpoint_url" in extra:  # every service moves with it, or goes to AWS's own endpoints
+            services = value["extra"].pop("service_config")
+            if extra["endpoint_url"] is not None:
+                value["extra"]["service_config"] = {
+                    name: {"endpoint_url": extra["endpoint_url"]} for name in services
+                }
         value["extra"].update(extra)
         value["extra"] = {k: v for k, v in value["extra"].items() if v is not None}
         return {f"AIRFLOW_CONN_{conn_id.upper()}": json.dumps(value)}

@@ -147,10 +147,11 @@ class TestSsm:
             destination.write(token())
         assert destination.read_current().version == 1
 
-    @pytest.mark.parametrize("name", ["", "/a//b", "/aws/x", "ssm-thing", "with space"])
+    @pytest.mark.parametrize("name", ["", "/a//b", "/aws/x", "ssm-thing", "with space", "/a" * 16])
     def test_bad_names(self, name):
         with pytest.raises(
-            InvalidDestinationError, match=r"Parameter name .* (cannot be stored|may not start)"
+            InvalidDestinationError,
+            match=r"Parameter name .* (cannot be stored|may not start|has 16 levels; .* at most 15)",
         ):
             SsmParameterDestination(name)
 
@@ -213,10 +214,23 @@ class TestSecretsBackend:
     def test_key_the_backend_cannot_store(self, monkeypatch):
         self.configure(monkeypatch, SM_BACKEND)
         with pytest.raises(InvalidDestinationError, match="cannot be stored in Secrets Manager"):
-            SecretsBackendDestination("agent #1").write(token())
+            SecretsBackendDestination("agent #1")
         assert boto3.client("secretsmanager", region_name="us-east-1").list_secrets()["SecretList"] == []
 
-    @pytest.mark.parametrize("key", [None, ""])
+    def test_ssm_name_is_checked_with_the_backends_prefix(self, monkeypatch):
+        # 14 levels of key under the backend's 2-level prefix: 16 in all, one more than SSM allows.
+        self.configure(monkeypatch, SSM_BACKEND)
+        with pytest.raises(InvalidDestinationError, match=r"'/airflow/variables/k(/k){13}' has 16 levels"):
+            SecretsBackendDestination("/".join(["k"] * 14))
+
+    def test_backend_kwargs_that_are_not_json_are_named_without_their_content(self, monkeypatch):
+        monkeypatch.setenv("AIRFLOW__SECRETS__BACKEND", SM_BACKEND)
+        monkeypatch.setenv("AIRFLOW__SECRETS__BACKEND_KWARGS", '{"aws_secret_access_key": "s3cr3t-value",')
+        with pytest.raises(InvalidDestinationError, match="backend_kwargs is not valid JSON") as raised:
+            SecretsBackendDestination("connect/agent-1")
+        assert "s3cr3t-value" not in str(raised.value)
+
+    @pytest.mark.parametrize("key", [None, "", " ", "None"])
     def test_needs_a_key(self, key):
         with pytest.raises(InvalidDestinationError, match="needs secret_key"):
             SecretsBackendDestination(key)

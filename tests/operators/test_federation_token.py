@@ -340,3 +340,106 @@ def test_outlet_events_get_expiry_and_user_not_token(federation_api):
         "access_token_expiration": value["Credentials"]["AccessTokenExpiration"],
         "rotated": True,
     }
+
+
+class TestBadRenderedInputs:
+    """Each templated field is checked once rendered, in execute, before any AWS request."""
+
+    @pytest.fixture
+    def emulator(self, connect_emulator, emu_connection, monkeypatch):
+        from tests.operators.test_federation_tokens import backend_env
+
+        backend_env(monkeypatch, connect_emulator)
+        self.instance = connect_emulator.create_instance("render")
+        self.role_arn = connect_emulator.create_federation_role()
+        connect_emulator.create_user(self.instance["id"], "agent-1")
+        return connect_emulator
+
+    def execute(self, emulator, **params):
+        params = {
+            "instance": self.instance["id"],
+            "user": "agent-1",
+            "role": self.role_arn,
+            "key": "connect/a1",
+            **params,
+        }
+        with DAG("render_bad", schedule=None, start_date=datetime(2026, 1, 1)):
+            op = GetFederationTokenOperator(
+                task_id="get_token",
+                instance_id="{{ params.instance }}",
+                connect_user="{{ params.user }}",
+                role_arn="{{ params.role }}",
+                secret_key="{{ params.key }}",
+                reuse_if_valid_for=3600,
+                aws_conn_id="emu",
+                params=params,
+            )
+        op.render_template_fields({"params": params})
+        emulator.counters.reset()
+        try:
+            return op.execute({})
+        finally:
+            self.requests = emulator.counters.requests()
+
+    def test_good_values_work(self, emulator):
+        value = self.execute(emulator)
+        assert value["secret_key"] == "connect/a1"
+        assert self.requests > 0
+
+    @pytest.mark.parametrize(
+        ("params", "error", "message"),
+        [
+            ({"instance": None}, InvalidInputError, "instance_id is 'None' after template rendering"),
+            ({"instance": "x" * 101}, InvalidInputError, "has 101 characters; Connect allows 1 to 100"),
+            ({"instance": "a b"}, InvalidInputError, "instance_id 'a b' contains whitespace"),
+            ({"user": None}, InvalidInputError, "connect_user is 'None' after template rendering"),
+            (
+                {"user": "bad name"},
+                InvalidInputError,
+                "connect_user 'bad name' cannot be an STS role session name",
+            ),
+            ({"user": "x" * 65}, InvalidInputError, "cannot be an STS role session name"),
+            ({"role": None}, InvalidInputError, "role_arn is 'None' after template rendering"),
+            ({"role": "arn:aws:iam::1234567890123:role/R"}, InvalidInputError, "a 12-digit account"),
+            ({"role": "arn:aws:sts::123456789012:role/R"}, InvalidInputError, "the iam service"),
+            ({"role": "arn:aws:iam::123456789012:role/"}, InvalidInputError, "a role name of 1 to 64"),
+            (
+                {"role": "arn:aws:iam::123456789012:user/R"},
+                InvalidInputError,
+                "got role_arn='arn:aws:iam::123456789012:user/R'",
+            ),
+            ({"key": None}, InvalidInputError, "secret_key is 'None' after template rendering"),
+            (
+                {"key": "connect agents/a1"},
+                InvalidDestinationError,
+                "'airflow/variables/connect agents/a1' cannot be stored in Secrets Manager",
+            ),
+            (
+                {"key": "c/" + "x" * 600},
+                InvalidDestinationError,
+                "cannot be stored in Secrets Manager: use 1 to 512",
+            ),
+            (
+                {"key": "connect/agents/{user}"},
+                InvalidDestinationError,
+                "contains '\\{user\\}', which only GetFederationTokensOperator fills in",
+            ),
+        ],
+    )
+    def test_refused_before_any_request(self, emulator, params, error, message):
+        with pytest.raises(error, match=message):
+            self.execute(emulator, **params)
+        assert self.requests == 0
+
+    def test_role_without_user_is_refused_before_sts(self, emulator):
+        op = GetFederationTokenOperator(
+            task_id="t",
+            instance_id=self.instance["id"],
+            role_arn=self.role_arn,
+            secret_key="k/a",
+            aws_conn_id="emu",
+        )
+        emulator.counters.reset()
+        with pytest.raises(InvalidInputError, match="was given without connect_user"):
+            op.execute({})
+        assert emulator.counters.requests() == 0

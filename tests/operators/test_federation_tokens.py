@@ -156,7 +156,7 @@ def test_parse_time_checks_only_non_templated_arguments():
     ],
 )
 def test_bad_rendered_inputs_are_refused_before_any_call(setup, monkeypatch, change, error, message):
-    emulator, instance, role_arn, users, _, secrets = setup
+    emulator, instance, role_arn, _, _, secrets = setup
     backend_env(monkeypatch, emulator)
     kwargs = {
         "task_id": "bulk",
@@ -167,9 +167,10 @@ def test_bad_rendered_inputs_are_refused_before_any_call(setup, monkeypatch, cha
         "reuse_if_valid_for": 3600,
         **change,
     }
+    emulator.counters.reset()
     with pytest.raises(error, match=message):
         GetFederationTokensOperator(**kwargs).execute({})
-    assert emulator.counters.totals().received == 0
+    assert emulator.counters.requests() == 0  # not even STS or a secret read
     assert secrets.list_secrets()["SecretList"] == []
 
 
