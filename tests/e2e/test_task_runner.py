@@ -7,6 +7,7 @@ writes the task log files, as in production.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -15,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from airflow_connect_fed.testing import ConnectEmulator
@@ -185,8 +187,14 @@ def test_a_killed_bulk_task_loses_only_the_tokens_in_flight(airflow):
             assert time.monotonic() < deadline, "the bulk task fetched too few tokens in 120 s"
             assert process.poll() is None, (airflow.output_dir / "bulk-killed.out").read_text()[-3000:]
             time.sleep(0.05)
-        os.killpg(process.pid, signal.SIGKILL)  # the task process dies with its group, as on node loss
+        # As on node loss: every process dies at once, the task process (in a group of its own) included.
+        descendants = psutil.Process(process.pid).children(recursive=True)
+        os.killpg(process.pid, signal.SIGKILL)
+        for child in descendants:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                child.kill()
         process.wait(30)
+        psutil.wait_procs(descendants, timeout=10)
     time.sleep(1)
     issued = emulator.counters.totals().succeeded
     stored = bulk_secrets(airflow)
