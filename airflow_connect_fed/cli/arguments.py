@@ -122,7 +122,7 @@ def _add_aws_options(command: ArgumentParser) -> None:
     user.add_argument("--role-arn", help="IAM role whose sessions map to Connect users (with --connect-user)")
     misc = command.add_argument_group("diagnostics")
     misc.add_argument(
-        "--debug", action="store_true", help="botocore debug log on stderr (tokens stay withheld)"
+        "--debug", action="store_true", help="botocore debug log on stderr (tokens show as ***)"
     )
     misc.add_argument(
         "--color", choices=COLOR_CHOICES, default="auto", help="color output; auto = only on a terminal"
