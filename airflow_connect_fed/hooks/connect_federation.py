@@ -5,11 +5,12 @@ from __future__ import annotations
 import ipaddress
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cached_property, partial
+from functools import cached_property, lru_cache, partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import boto3
+import botocore.loaders
 import botocore.session
 from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 from botocore.config import Config
@@ -27,14 +28,13 @@ from airflow_connect_fed.token import FederationToken
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from botocore.config import _RetryDict
     from mypy_boto3_connect import ConnectClient
     from mypy_boto3_sts import STSClient
     from mypy_boto3_sts.type_defs import CredentialsTypeDef
 
 #: botocore's standard retry mode: at most 5 attempts in all, jittered exponential backoff for
 #: throttling and 5xx answers, no retry for other 4xx.
-DEFAULT_RETRIES: _RetryDict = {"mode": "standard", "total_max_attempts": 5}
+DEFAULT_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 5})
 
 _ROOT_REFUSAL = "cannot be used for federation with"
 
@@ -85,7 +85,7 @@ class ConnectFederationHook(AwsBaseHook):
         config = super().config
         if getattr(config, "retries", None):  # not in botocore's type stubs
             return config
-        return config.merge(Config(retries=DEFAULT_RETRIES))
+        return config.merge(DEFAULT_RETRIES)
 
     def get_federation_token(
         self, instance_id: str, *, connect_user: str | None = None, role_arn: str | None = None
@@ -148,7 +148,7 @@ class ConnectFederationHook(AwsBaseHook):
         session = self.get_session(region_name=region)
         sts = self._sts_client(session)
         sessions = SessionCredentials()
-        client = self._shared_connect_client(session, region, sessions)
+        client = self._shared_connect_client(region, sessions)
         _pace(client, bucket)
 
         def one(user: str) -> FederationToken | exc.ConnectFederationError:
@@ -283,13 +283,11 @@ class ConnectFederationHook(AwsBaseHook):
         except BotoCoreError as error:
             raise _connection_error(error, None) from None
 
-    def _shared_connect_client(
-        self, session: boto3.session.Session, region: str | None, sessions: SessionCredentials
-    ) -> ConnectClient:
+    def _shared_connect_client(self, region: str | None, sessions: SessionCredentials) -> ConnectClient:
         """One Connect client for a whole batch, signing with the session bound to the calling thread."""
         botocore_session = botocore.session.get_session()
-        # Share the service models already parsed for ``session`` (about 20 MiB for Connect).
-        botocore_session.register_component("data_loader", session._session.get_component("data_loader"))
+        # Every batch of the process shares one loader: Connect's parsed model is about 20 MiB.
+        botocore_session.register_component("data_loader", _shared_loader())
         resolver = botocore_session.get_component("credential_provider")
         resolver.insert_before("env", sessions.provider())
         session = boto3.session.Session(botocore_session=botocore_session, region_name=region)
@@ -408,6 +406,11 @@ def _drain_on_throttle(bucket: TokenBucket, response: Any = None, **_: Any) -> N
         bucket.drain()
     else:
         bucket.recover()
+
+
+@lru_cache(maxsize=1)
+def _shared_loader() -> botocore.loaders.Loader:
+    return botocore.loaders.create_loader()
 
 
 def _is_root(arn: str) -> bool:

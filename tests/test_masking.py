@@ -1,0 +1,82 @@
+"""Tokens reach Airflow's masker through its public mask_secret, once each; a failure is not swallowed."""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+
+from airflow_connect_fed import masking
+from tests.fake_connect_api import success_body
+from tests.masker import redact
+
+
+def fresh() -> str:
+    return "secret-" + secrets.token_urlsafe(16)
+
+
+def test_values_are_masked_by_airflows_masker():
+    first, second = fresh(), fresh()
+    masking.mask_secrets([first, second])
+    assert redact(f"a {first} b {second}") == "a *** b ***"
+
+
+def test_one_mask_secret_call_with_only_the_new_values(monkeypatch):
+    calls = []
+    monkeypatch.setattr("airflow.sdk.log.mask_secret", calls.append)
+    known, new = fresh(), fresh()
+    masking.mask_secrets([known])
+    masking.mask_secrets([known, new, new])
+    masking.mask_secrets([known, new])
+    assert calls == [[known], [new]]
+
+
+def test_a_failure_to_register_propagates_and_is_tried_again(monkeypatch):
+    value = fresh()
+
+    def broken(_):
+        raise RuntimeError("the supervisor is gone")
+
+    monkeypatch.setattr("airflow.sdk.log.mask_secret", broken)
+    with pytest.raises(RuntimeError, match="the supervisor is gone"):
+        masking.mask_secrets([value])
+    calls = []
+    monkeypatch.setattr("airflow.sdk.log.mask_secret", calls.append)
+    masking.mask_secrets([value])
+    assert calls == [[value]]
+
+
+def test_a_failure_to_register_fails_the_operator_before_the_token_is_stored(monkeypatch, federation_api):
+    from airflow_connect_fed.destinations import TokenDestination
+    from airflow_connect_fed.operators.federation_token import GetFederationTokenOperator
+
+    class Recorder(TokenDestination):
+        kind = "recorder"
+        texts: list[str] = []
+
+        def put(self, text):
+            self.texts.append(text)
+            return 1
+
+        def location(self, version):
+            return {}
+
+    def broken(_):
+        raise RuntimeError("cannot tell the supervisor")
+
+    monkeypatch.setattr("airflow.sdk.log.mask_secret", broken)
+    body = success_body()
+    body["Credentials"].update(AccessToken=fresh(), RefreshToken=fresh())  # never registered before
+    federation_api.answers.append((200, body, {}))
+    op = GetFederationTokenOperator(
+        task_id="t", instance_id="i-1", destination=Recorder(), aws_conn_id=None, region_name="us-east-1"
+    )
+    with pytest.raises(RuntimeError, match="cannot tell the supervisor"):
+        op.execute({})
+    assert Recorder.texts == []
+
+
+def test_redact_replaces_what_this_process_registered():
+    value = fresh()
+    masking.mask_secrets([value, "abc"])
+    assert masking.redact(f"x {value} abc") == "x *** abc"  # shorter than 5: never masked, as in Airflow
