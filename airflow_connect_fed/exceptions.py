@@ -102,6 +102,10 @@ class AwsConnectionError(ConnectApiError):
     """AWS could not be reached or no credentials were found."""
 
 
+class SharedQuotaError(ConnectFederationError):
+    """The deployment-wide quota's Redis connection is missing, of another type, or does not answer."""
+
+
 class DestinationWriteError(ConnectFederationError):
     """The token could not be written to its destination; what was stored before is unchanged."""
 

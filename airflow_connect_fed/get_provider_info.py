@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_connect_fed import __version__
+from airflow_connect_fed.pacing import DEFAULT_BURST, DEFAULT_REQUESTS_PER_SECOND
 
 
 def get_provider_info() -> dict[str, Any]:
@@ -34,4 +35,33 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": ["airflow_connect_fed.operators.federation_token"],
             }
         ],
+        "config": {
+            "connect_federation": {
+                "description": "GetFederationToken's quota, shared by every worker of the deployment.",
+                "options": {
+                    "shared_quota_conn_id": {
+                        "description": "Airflow redis connection holding one GetFederationToken quota per "
+                        "account and region for every worker. Unset: each task paces in its own process.",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": "redis_default",
+                        "default": "",
+                    },
+                    "requests_per_second": {
+                        "description": "GetFederationToken requests per second per account and region.",
+                        "version_added": "0.1.0",
+                        "type": "float",
+                        "example": "2.0",
+                        "default": str(DEFAULT_REQUESTS_PER_SECOND),
+                    },
+                    "burst": {
+                        "description": "GetFederationToken requests allowed at once before pacing starts.",
+                        "version_added": "0.1.0",
+                        "type": "integer",
+                        "example": "5",
+                        "default": str(DEFAULT_BURST),
+                    },
+                },
+            }
+        },
     }

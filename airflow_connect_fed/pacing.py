@@ -5,9 +5,14 @@ from __future__ import annotations
 import math
 import threading
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from airflow_connect_fed.exceptions import InvalidInputError
+
+#: GetFederationToken's quota per account and region, the defaults of
+#: ``[connect_federation] requests_per_second`` and ``burst``.
+DEFAULT_REQUESTS_PER_SECOND = 2.0
+DEFAULT_BURST = 5
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -86,3 +91,37 @@ def validate_pacing(requests_per_second: object, burst: object) -> None:
         raise InvalidInputError(
             f"burst must be a whole number >= 1 (GetFederationToken's is about 5), got {burst!r}."
         )
+
+
+def configured_pacing(requests_per_second: float | None, burst: int | None) -> tuple[float, int]:
+    """The given rate and burst, else ``[connect_federation]``'s, else the quota's; checked."""
+    if requests_per_second is None:
+        requests_per_second = _configured("requests_per_second", float, DEFAULT_REQUESTS_PER_SECOND)
+    if burst is None:
+        burst = _configured("burst", int, DEFAULT_BURST)
+    validate_pacing(requests_per_second, burst)
+    return requests_per_second, burst
+
+
+def configured_shared_quota_conn_id(conn_id: str | None) -> str | None:
+    """``shared_quota_conn_id`` if given, else ``[connect_federation] shared_quota_conn_id`` (``None``: unset)."""
+    from airflow.providers.common.compat.sdk import conf
+
+    if conn_id is not None:
+        return conn_id
+    return conf.get("connect_federation", "shared_quota_conn_id", fallback="") or None
+
+
+def _configured(option: str, kind: type, default: float) -> Any:
+    from airflow.providers.common.compat.sdk import conf
+
+    text = conf.get("connect_federation", option, fallback="") or ""
+    if not text:
+        return kind(default)
+    try:
+        return kind(text)
+    except ValueError:
+        raise InvalidInputError(
+            f"[connect_federation] {option} is {text!r}, not a {kind.__name__}; "
+            f"GetFederationToken's quota is about {DEFAULT_REQUESTS_PER_SECOND:g} requests/s, burst {DEFAULT_BURST}."
+        ) from None

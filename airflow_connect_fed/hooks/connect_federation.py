@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property, lru_cache, partial
 from typing import TYPE_CHECKING, Any
@@ -21,16 +22,22 @@ from airflow_connect_fed.aws_error import error_parts
 from airflow_connect_fed.connect_user import connect_user_list, validate_connect_user
 from airflow_connect_fed.hooks.session_credentials import SessionCredentials
 from airflow_connect_fed.instance import InstanceRef
-from airflow_connect_fed.pacing import TokenBucket
+from airflow_connect_fed.pacing import (
+    TokenBucket,
+    configured_pacing,
+    configured_shared_quota_conn_id,
+)
 from airflow_connect_fed.sensitive import protect
 from airflow_connect_fed.token import FederationToken
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     from mypy_boto3_connect import ConnectClient
     from mypy_boto3_sts import STSClient
     from mypy_boto3_sts.type_defs import CredentialsTypeDef
+
+    from airflow_connect_fed.shared_quota import SharedQuota
 
 #: botocore's standard retry mode: at most 5 attempts in all, jittered exponential backoff for
 #: throttling and 5xx answers, no retry for other 4xx.
@@ -61,6 +68,8 @@ class ConnectFederationHook(AwsBaseHook):
     :param region_name: AWS region; when ``instance_id`` is an ARN its region is used if this is unset.
     :param verify: whether to verify SSL certificates, or a CA bundle path.
     :param config: botocore ``Config`` (or its keyword dict) for the clients.
+    :param shared_quota_conn_id: Airflow ``redis`` connection holding the deployment-wide quota;
+        default ``[connect_federation] shared_quota_conn_id``. Unset: pacing in this process only.
     """
 
     conn_type = "aws"
@@ -72,8 +81,10 @@ class ConnectFederationHook(AwsBaseHook):
         region_name: str | None = None,
         verify: bool | str | None = None,
         config: Config | dict[str, Any] | None = None,
+        shared_quota_conn_id: str | None = None,
         **kwargs: Any,
     ) -> None:
+        self.shared_quota_conn_id = shared_quota_conn_id
         kwargs["client_type"] = "connect"
         super().__init__(
             aws_conn_id=aws_conn_id, region_name=region_name, verify=verify, config=config, **kwargs
@@ -106,12 +117,19 @@ class ConnectFederationHook(AwsBaseHook):
         if connect_user is not None:
             validate_connect_user(connect_user, role_arn)
         self._warn_if_sts_leaves_a_local_endpoint()
+        quota = self._shared_quota(instance, region, role_arn, *configured_pacing(None, None))
         if connect_user is None:
-            return self._federate(instance, _Caller(self._connect_client(region)))
-        assert role_arn is not None  # checked by validate_connect_user
-        session = self.get_session(region_name=region)
-        caller = self._assume_connect_user(session, self._sts_client(session), region, connect_user, role_arn)
-        return self._federate(instance, caller)
+            caller = _Caller(self._connect_client(region))
+        else:
+            assert role_arn is not None  # checked by validate_connect_user
+            session = self.get_session(region_name=region)
+            caller = self._assume_connect_user(
+                session, self._sts_client(session), region, connect_user, role_arn
+            )
+        if quota is None:  # one call: nothing to pace in this process
+            return self._federate(instance, caller)
+        with _paced(caller.client, quota):
+            return self._federate(instance, caller)
 
     def get_federation_tokens(
         self,
@@ -119,8 +137,8 @@ class ConnectFederationHook(AwsBaseHook):
         connect_users: list[str],
         *,
         role_arn: str,
-        requests_per_second: float = 2.0,
-        burst: int = 5,
+        requests_per_second: float | None = None,
+        burst: int | None = None,
         max_workers: int = 4,
         on_token: Callable[[str, FederationToken], None] | None = None,
     ) -> dict[str, FederationToken | exc.ConnectFederationError]:
@@ -133,8 +151,9 @@ class ConnectFederationHook(AwsBaseHook):
         :param instance_id: Connect instance ID or instance ARN.
         :param connect_users: Connect usernames; each becomes the session name of ``role_arn``.
         :param role_arn: IAM role whose sessions map to Connect users.
-        :param requests_per_second: sustained GetFederationToken rate for this account and region.
-        :param burst: requests allowed at once before pacing starts.
+        :param requests_per_second: sustained GetFederationToken rate for this account and region
+            (default ``[connect_federation] requests_per_second``, 2).
+        :param burst: requests allowed at once before pacing starts (default ``[connect_federation] burst``, 5).
         :param max_workers: threads assuming roles and calling Connect; the bucket sets the pace.
         :param on_token: called in the worker thread with each user's token as soon as it arrives
             (e.g. to store it, so a killed task loses only the tokens in flight); a
@@ -143,13 +162,13 @@ class ConnectFederationHook(AwsBaseHook):
         instance = InstanceRef.parse(instance_id)
         region = instance.resolve_region(self._region_name)
         users = connect_user_list(connect_users, role_arn)
-        bucket = TokenBucket(requests_per_second, burst)
+        rate, burst = configured_pacing(requests_per_second, burst)
         self._warn_if_sts_leaves_a_local_endpoint()
+        quota = self._shared_quota(instance, region, role_arn, rate, burst) or TokenBucket(rate, burst)
         session = self.get_session(region_name=region)
         sts = self._sts_client(session)
         sessions = SessionCredentials()
         client = self._shared_connect_client(region, sessions)
-        _pace(client, bucket)
 
         def one(user: str) -> FederationToken | exc.ConnectFederationError:
             try:
@@ -162,7 +181,10 @@ class ConnectFederationHook(AwsBaseHook):
                 return error
             return token
 
-        with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(users)))) as pool:
+        with (
+            _paced(client, quota),
+            ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(users)))) as pool,
+        ):
             return dict(zip(users, pool.map(one, users), strict=True))
 
     def caller_arn(self) -> str:
@@ -191,6 +213,26 @@ class ConnectFederationHook(AwsBaseHook):
             f"Connected as {arn} (account {identity['Account']}, region {self.region_name or 'default'}). "
             "GetFederationToken returns the token of the Connect user this identity maps to."
         )
+
+    def _shared_quota(
+        self, instance: InstanceRef, region: str | None, role_arn: str | None, rate: float, burst: int
+    ) -> SharedQuota | None:
+        """The deployment-wide quota of the call's account and region, if one is configured.
+
+        Redis is checked to answer before anything calls AWS; the account is the instance ARN's,
+        else the role's, else the connection's identity's (one STS call).
+        """
+        conn_id = configured_shared_quota_conn_id(self.shared_quota_conn_id)
+        if conn_id is None:
+            return None
+        from airflow_connect_fed.shared_quota import SharedQuota, redis_client
+
+        client = redis_client(conn_id)
+        account = instance.account or (role_arn.split(":")[4] if role_arn else None)
+        if account is None:
+            account = self.caller_arn().split(":")[4]
+        region = region or self.get_session(region_name=region).region_name or "default"
+        return SharedQuota(client, conn_id, account, region, rate, burst)
 
     def _warn_if_sts_leaves_a_local_endpoint(self) -> None:
         """Warn when Connect is called on a local endpoint (an emulator) but STS calls would go elsewhere."""
@@ -392,14 +434,21 @@ def _connection_error(error: BotoCoreError, instance_id: str | None) -> exc.AwsC
     )
 
 
-def _pace(client: ConnectClient, bucket: TokenBucket) -> None:
-    """Make every GetFederationToken attempt of ``client`` wait for ``bucket``; a 429 drains it."""
+@contextmanager
+def _paced(client: ConnectClient, quota: TokenBucket | SharedQuota) -> Iterator[None]:
+    """While in the block, every GetFederationToken attempt of ``client`` waits for ``quota``; a 429 drains it."""
     events = client.meta.events
-    events.register_first("before-send.connect.GetFederationToken", lambda **_: bucket.acquire())
-    events.register("needs-retry.connect.GetFederationToken", partial(_drain_on_throttle, bucket))
+    send, retry = "before-send.connect.GetFederationToken", "needs-retry.connect.GetFederationToken"
+    events.register_first(send, lambda **_: quota.acquire(), unique_id="connect-fed-quota-take")
+    events.register(retry, partial(_drain_on_throttle, quota), unique_id="connect-fed-quota-answer")
+    try:
+        yield
+    finally:
+        events.unregister(send, unique_id="connect-fed-quota-take")
+        events.unregister(retry, unique_id="connect-fed-quota-answer")
 
 
-def _drain_on_throttle(bucket: TokenBucket, response: Any = None, **_: Any) -> None:
+def _drain_on_throttle(bucket: TokenBucket | SharedQuota, response: Any = None, **_: Any) -> None:
     if response is None:
         return
     if response[1].get("Error", {}).get("Code") == "ThrottlingException":

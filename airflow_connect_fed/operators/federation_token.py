@@ -30,7 +30,7 @@ from airflow_connect_fed.exceptions import (
 )
 from airflow_connect_fed.hooks.connect_federation import ConnectFederationHook
 from airflow_connect_fed.instance import InstanceRef
-from airflow_connect_fed.pacing import validate_pacing
+from airflow_connect_fed.pacing import DEFAULT_BURST, DEFAULT_REQUESTS_PER_SECOND, validate_pacing
 from airflow_connect_fed.token import TOKEN_LIFETIME
 
 if TYPE_CHECKING:
@@ -87,9 +87,11 @@ class GetFederationTokenOperator(AwsBaseOperator[ConnectFederationHook]):
         destination: str | TokenDestination = "secrets_backend",
         secret_key: str | None = None,
         reuse_if_valid_for: timedelta | float | None = None,
+        shared_quota_conn_id: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.shared_quota_conn_id = shared_quota_conn_id
         self.instance_id = instance_id
         self.connect_user = connect_user
         self.role_arn = role_arn
@@ -124,6 +126,7 @@ class GetFederationTokenOperator(AwsBaseOperator[ConnectFederationHook]):
             )
             annotate_outlets(self.outlets, context, _token_event(stored.token, rotated=False))
             return destination.reference(stored.token, stored.version)
+        self.hook.shared_quota_conn_id = self.shared_quota_conn_id
         token = self.hook.get_federation_token(instance_id, connect_user=connect_user, role_arn=role_arn)
         self.log.info(
             "Got a federation token for %s on instance %s; the access token expires at %s.",
@@ -191,9 +194,12 @@ class GetFederationTokensOperator(AwsBaseOperator[ConnectFederationHook]):
     :param secret_key: Variable name per user for ``destination="secrets_backend"``; must contain
         ``{user}``. (templated)
     :param reuse_if_valid_for: skip users whose stored token stays valid this long.
-    :param requests_per_second: GetFederationToken pace for this account and region.
-    :param burst: requests allowed at once before pacing starts.
+    :param requests_per_second: GetFederationToken pace for this account and region
+        (default ``[connect_federation] requests_per_second``, 2).
+    :param burst: requests allowed at once before pacing starts (default ``[connect_federation] burst``, 5).
     :param allow_partial_failure: succeed with the users that worked, logging the others.
+    :param shared_quota_conn_id: Airflow ``redis`` connection of the deployment-wide quota
+        (default ``[connect_federation] shared_quota_conn_id``).
     """
 
     aws_hook_class = ConnectFederationHook
@@ -211,19 +217,25 @@ class GetFederationTokensOperator(AwsBaseOperator[ConnectFederationHook]):
         destination: str | Callable[[str], TokenDestination] = "secrets_backend",
         secret_key: str = "connect/agents/{user}",  # noqa: S107 - a Variable name, not a secret
         reuse_if_valid_for: timedelta | float | None = None,
-        requests_per_second: float = 2.0,
-        burst: int = 5,
+        requests_per_second: float | None = None,
+        burst: int | None = None,
         allow_partial_failure: bool = False,
+        shared_quota_conn_id: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.shared_quota_conn_id = shared_quota_conn_id
         self.instance_id = instance_id
         self.connect_users = connect_users
         self.role_arn = role_arn
         self.destination = destination if callable(destination) else check_destination_kind(destination)
         self.secret_key = secret_key
         self.reuse_if_valid_for = reuse_window(reuse_if_valid_for)
-        validate_pacing(requests_per_second, burst)
+        if requests_per_second is not None or burst is not None:  # else the deployment's, read at run time
+            validate_pacing(
+                DEFAULT_REQUESTS_PER_SECOND if requests_per_second is None else requests_per_second,
+                DEFAULT_BURST if burst is None else burst,
+            )
         self.requests_per_second = requests_per_second
         self.burst = burst
         self.allow_partial_failure = allow_partial_failure
@@ -251,6 +263,7 @@ class GetFederationTokensOperator(AwsBaseOperator[ConnectFederationHook]):
                 values[user] = value
 
         if fetch:
+            self.hook.shared_quota_conn_id = self.shared_quota_conn_id
             results = self.hook.get_federation_tokens(
                 instance_id,
                 fetch,

@@ -1,0 +1,167 @@
+"""One GetFederationToken quota for every worker of a deployment: a token bucket in Redis.
+
+Amazon Connect's quota (about 2 requests/s, burst 5) is per account and region, shared by
+every process that calls. :class:`SharedQuota` keeps the bucket of one account and region in a
+Redis hash and changes it with one Lua script, so every take, every back-off after a 429 and
+every recovery is atomic across hosts. It behaves as :class:`~airflow_connect_fed.pacing.TokenBucket`
+does in one process: a 429 seen by any process empties the bucket and slows the rate by 10%
+(down to half), each unthrottled answer gives back 5%.
+
+``limits``, ``pyrate-limiter`` and ``throttled-py`` were evaluated: each offers a rate with a
+burst over Redis, none a rate that every client slows after a 429 and recovers together, so
+the bucket is one script through redis-py (see the "Many workers, one quota" how-to).
+
+If Redis stops answering mid-run, the quota logs one warning and goes on with an in-process
+bucket at the configured rate; with other workers running that can overshoot the account's
+quota, and botocore's retries absorb the 429s.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from airflow_connect_fed.exceptions import InvalidInputError, SharedQuotaError
+from airflow_connect_fed.pacing import TokenBucket, validate_pacing
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+log = logging.getLogger(__name__)
+
+#: KEYS[1]: the bucket's hash. ARGV: configured rate, burst, operation (take, drain, recover).
+#: Returns the seconds to wait before a take can succeed ("0": taken).
+_SCRIPT = """
+local rate_max = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local op = ARGV[3]
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'updated', 'rate')
+local rate = math.min(tonumber(state[3]) or rate_max, rate_max)
+local updated = tonumber(state[2]) or now
+local tokens = math.min(burst, (tonumber(state[1]) or burst) + math.max(0, now - updated) * rate)
+local wait = 0
+if op == 'take' then
+  if tokens >= 1 then tokens = tokens - 1 else wait = (1 - tokens) / rate end
+elseif op == 'drain' then
+  tokens = math.min(tokens, 0)
+  rate = math.max(rate * 0.9, rate_max / 2)
+else
+  rate = math.min(rate_max, rate + rate_max / 20)
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'updated', tostring(now), 'rate', tostring(rate))
+redis.call('EXPIRE', KEYS[1], 3600)
+return tostring(wait)
+"""
+
+
+class SharedQuota:
+    """The GetFederationToken bucket of ``account`` in ``region``, shared through Redis.
+
+    :param client: a redis-py client (e.g. ``RedisHook(conn_id).get_conn()``).
+    :param conn_id: the Airflow connection it came from, for messages.
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        conn_id: str,
+        account: str,
+        region: str,
+        requests_per_second: float,
+        burst: int,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        validate_pacing(requests_per_second, burst)
+        self.key = f"airflow-connect-fed:quota:{account}:{region}"
+        self.conn_id = conn_id
+        self.rate = float(requests_per_second)
+        self.burst = burst
+        self._script = client.register_script(_SCRIPT)
+        self._sleep = sleep
+        self._fallback: TokenBucket | None = None
+
+    def acquire(self) -> None:
+        """Take one permit, sleeping until the shared bucket has one."""
+        while self._fallback is None:
+            wait = self._shared("take")
+            if wait is None:
+                break
+            if wait == 0:
+                return
+            self._sleep(wait)
+        assert self._fallback is not None
+        self._fallback.acquire()
+
+    def drain(self) -> None:
+        """Empty the shared bucket and slow every process down (after a 429)."""
+        if self._shared("drain") is None:
+            self._fallback.drain()  # type: ignore[union-attr]
+
+    def recover(self) -> None:
+        """Step every process's rate back toward the configured one (after an unthrottled answer)."""
+        if self._shared("recover") is None:
+            self._fallback.recover()  # type: ignore[union-attr]
+
+    def _shared(self, op: str) -> float | None:
+        """The script's answer, or ``None`` once Redis is lost and the in-process bucket took over."""
+        if self._fallback is not None:
+            return None
+        try:
+            return self._run(op)
+        except Exception as error:  # redis-py's errors, whichever the transport raised
+            log.warning(
+                "The shared GetFederationToken quota in Redis connection %r stopped answering (%s: %s); "
+                "pacing in this process only, at %g requests/s, from now on. Other workers may overshoot "
+                "the account's quota meanwhile; retries absorb the throttled answers.",
+                self.conn_id,
+                type(error).__name__,
+                error,
+                self.rate,
+            )
+            self._fallback = TokenBucket(self.rate, self.burst, sleep=self._sleep)
+            return None
+
+    def _run(self, op: str) -> float:
+        return float(self._script(keys=[self.key], args=[self.rate, self.burst, op]))
+
+
+def redis_client(conn_id: object) -> Any:
+    """A redis-py client for Airflow ``redis`` connection ``conn_id``, checked to answer."""
+    if not isinstance(conn_id, str) or not conn_id.strip():
+        raise InvalidInputError(
+            f"shared_quota_conn_id must name an Airflow redis connection, got {conn_id!r}."
+        )
+    from airflow.providers.common.compat.sdk import AirflowNotFoundException, BaseHook
+
+    try:
+        connection = BaseHook.get_connection(conn_id)
+    except AirflowNotFoundException:
+        raise SharedQuotaError(
+            f"shared_quota_conn_id {conn_id!r} names no Airflow connection. Create a redis connection with "
+            "that id (e.g. AIRFLOW_CONN_<ID>='redis://HOST:6379/0'), or unset it to pace in this process only."
+        ) from None
+    if connection.conn_type != "redis":
+        raise SharedQuotaError(
+            f"shared_quota_conn_id {conn_id!r} is a {connection.conn_type!r} connection; the shared quota "
+            "needs a 'redis' one (apache-airflow-providers-redis)."
+        )
+    try:
+        from airflow.providers.redis.hooks.redis import RedisHook
+    except ImportError:
+        raise SharedQuotaError(
+            "The shared quota needs apache-airflow-providers-redis: pip install 'airflow-connect-fed[redis]'."
+        ) from None
+    client = RedisHook(redis_conn_id=conn_id).get_conn()  # type: ignore[no-untyped-call]
+    try:
+        client.ping()
+    except Exception as error:  # redis-py's errors, whichever the transport raised
+        raise SharedQuotaError(
+            f"Redis connection {conn_id!r} ({connection.host}:{connection.port}) of the shared GetFederationToken "
+            f"quota does not answer: {type(error).__name__}: {error}. Check its host, port and password, or "
+            "unset [connect_federation] shared_quota_conn_id to pace in this process only. No token was fetched."
+        ) from None
+    return client
