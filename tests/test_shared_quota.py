@@ -1,0 +1,254 @@
+"""The shared quota against a real redis-server: one bucket for every process, back-off, faults."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+
+from airflow_connect_fed.exceptions import InvalidInputError, SharedQuotaError
+from airflow_connect_fed.hooks.connect_federation import ConnectFederationHook
+from airflow_connect_fed.shared_quota import SharedQuota, redis_client
+from airflow_connect_fed.token import FederationToken
+
+pytestmark = pytest.mark.integration
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class RedisServer:
+    """A redis-server on loopback in a temporary directory."""
+
+    def __init__(self, directory) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError(
+                "redis-server is not installed: apt-get install -y redis-server (make test does)."
+            )
+        self.port = _free_port()
+        self.process = subprocess.Popen(
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(directory),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.05)
+        raise RuntimeError(f"redis-server did not listen on 127.0.0.1:{self.port} within 10 s")
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
+@pytest.fixture
+def redis_server(tmp_path, monkeypatch):
+    server = RedisServer(tmp_path)
+    monkeypatch.setenv("AIRFLOW_CONN_CONNECT_QUOTA", server.url)
+    yield server
+    server.stop()
+
+
+class Sleeps:
+    """A sleep that records what it was asked to wait, and waits that long."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        time.sleep(seconds)
+
+
+def quota(rate=10.0, burst=3, sleep=None, account="123456789012"):
+    return SharedQuota(
+        redis_client("connect_quota"),
+        "connect_quota",
+        account,
+        "us-east-1",
+        rate,
+        burst,
+        sleep=sleep or Sleeps(),
+    )
+
+
+def state(q: SharedQuota) -> dict[str, float]:
+    raw = redis_client("connect_quota").hgetall(q.key)
+    return {key.decode(): float(value) for key, value in raw.items()}
+
+
+def test_burst_then_the_rate(redis_server):
+    sleeps = Sleeps()
+    q = quota(rate=10.0, burst=3, sleep=sleeps)
+    for _ in range(3):
+        q.acquire()
+    assert sleeps.waits == []
+    q.acquire()
+    assert len(sleeps.waits) == 1
+    assert 0.05 < sleeps.waits[0] <= 0.1
+
+
+def test_every_process_shares_one_bucket_per_account_and_region(redis_server):
+    second_sleeps, other_sleeps = Sleeps(), Sleeps()
+    first, second = quota(burst=2), quota(burst=2, sleep=second_sleeps)
+    other_account = quota(burst=2, sleep=other_sleeps, account="210987654321")
+    first.acquire()
+    first.acquire()
+    second.acquire()  # the bucket the first emptied
+    assert second_sleeps.waits
+    other_account.acquire()
+    other_account.acquire()
+    assert other_sleeps.waits == []
+
+
+def test_a_429_anywhere_slows_everyone_and_they_recover(redis_server):
+    first, second = quota(rate=10.0), quota(rate=10.0)
+    first.drain()
+    assert state(second)["rate"] == pytest.approx(9.0)
+    assert state(second)["tokens"] <= 0.5
+    for _ in range(10):
+        first.drain()
+    assert state(second)["rate"] == pytest.approx(5.0)  # never below half the configured rate
+    for _ in range(30):
+        second.recover()
+    assert state(first)["rate"] == pytest.approx(10.0)  # never above it
+
+
+def test_losing_redis_mid_run_warns_once_and_paces_in_process(redis_server, caplog):
+    sleeps = Sleeps()
+    q = quota(rate=20.0, burst=2, sleep=sleeps)
+    q.acquire()
+    redis_server.stop()
+    caplog.set_level(logging.WARNING)
+    for _ in range(4):
+        q.acquire()
+    q.drain()
+    q.recover()
+    warnings = [r.getMessage() for r in caplog.records if "stopped answering" in r.getMessage()]
+    assert len(warnings) == 1
+    assert "Redis connection 'connect_quota'" in warnings[0]
+    assert "pacing in this process only, at 20 requests/s" in warnings[0]
+    assert sleeps.waits  # the in-process bucket still paced: 4 takes with a burst of 2
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({}, "shared_quota_conn_id 'connect_quota' names no Airflow connection"),
+        (
+            {"AIRFLOW_CONN_CONNECT_QUOTA": "aws://user:pw@host"},
+            "is a 'aws' connection; the shared quota needs a 'redis' one",
+        ),
+        (
+            {"AIRFLOW_CONN_CONNECT_QUOTA": "redis://127.0.0.1:9/0"},
+            r"Redis connection 'connect_quota' \(127.0.0.1:9\) .* does not answer",
+        ),
+    ],
+)
+def test_bad_connections_are_refused_before_any_aws_call(
+    monkeypatch, connect_emulator, emu_connection, env, message
+):
+    monkeypatch.delenv("AIRFLOW_CONN_CONNECT_QUOTA", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    instance = connect_emulator.create_instance("quota")
+    role_arn = connect_emulator.create_federation_role()
+    connect_emulator.counters.reset()
+    hook = ConnectFederationHook(aws_conn_id="emu", shared_quota_conn_id="connect_quota")
+    with pytest.raises(SharedQuotaError, match=message) as raised:
+        hook.get_federation_tokens(instance["id"], ["agent-1"], role_arn=role_arn)
+    assert "pw" not in str(raised.value)
+    assert connect_emulator.counters.requests() == 0
+
+
+def test_bad_pacing_values_are_refused(redis_server):
+    with pytest.raises(InvalidInputError, match="requests_per_second must be a finite number > 0"):
+        quota(rate=float("inf"))
+    with pytest.raises(InvalidInputError, match="must name an Airflow redis connection, got ''"):
+        redis_client("")
+
+
+def test_bad_configured_rate_names_the_option(monkeypatch):
+    from airflow_connect_fed.pacing import configured_pacing
+
+    monkeypatch.setenv("AIRFLOW__CONNECT_FEDERATION__REQUESTS_PER_SECOND", "fast")
+    with pytest.raises(InvalidInputError, match=r"\[connect_federation\] requests_per_second is 'fast'"):
+        configured_pacing(None, None)
+    monkeypatch.setenv("AIRFLOW__CONNECT_FEDERATION__REQUESTS_PER_SECOND", "7.5")
+    monkeypatch.setenv("AIRFLOW__CONNECT_FEDERATION__BURST", "3")
+    assert configured_pacing(None, None) == (7.5, 3)
+    assert configured_pacing(1.0, None) == (1.0, 3)
+
+
+def test_two_workers_share_the_quota_through_the_configured_connection(
+    redis_server, monkeypatch, connect_emulator, emu_connection
+):
+    monkeypatch.setenv("AIRFLOW__CONNECT_FEDERATION__SHARED_QUOTA_CONN_ID", "connect_quota")
+    connect_emulator.set_quota(10, 5)
+    instance = connect_emulator.create_instance("shared")
+    role_arn = connect_emulator.create_federation_role()
+    users = [f"agent-{i:02d}" for i in range(40)]
+    for user in users:
+        connect_emulator.create_user(instance["id"], user)
+    connect_emulator.counters.reset()
+    results = {}
+
+    def worker(chunk):
+        hook = ConnectFederationHook(aws_conn_id="emu")
+        results.update(
+            hook.get_federation_tokens(
+                instance["id"], chunk, role_arn=role_arn, requests_per_second=10, burst=5
+            )
+        )
+
+    threads = [threading.Thread(target=worker, args=(users[i::2],)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == users
+    assert all(isinstance(token, FederationToken) for token in results.values())
+    counts = connect_emulator.counters.totals()
+    assert counts.succeeded == len(users)
+    # Each worker alone would send at 10/s: together, unshared, at 20/s against a quota of 10.
+    assert counts.throttled <= 2
+    keys = redis_client("connect_quota").keys("airflow-connect-fed:quota:*")
+    assert keys == [b"airflow-connect-fed:quota:123456789012:us-east-1"]
+
+
+def test_a_single_call_takes_a_permit_too(redis_server, monkeypatch, connect_emulator, emu_connection):
+    instance = connect_emulator.create_instance("single")
+    role_arn = connect_emulator.create_federation_role()
+    connect_emulator.create_user(instance["id"], "agent-1")
+    hook = ConnectFederationHook(aws_conn_id="emu", shared_quota_conn_id="connect_quota")
+    token = hook.get_federation_token(instance["arn"], connect_user="agent-1", role_arn=role_arn)
+    assert token.instance_id == instance["id"]
+    bucket = redis_client("connect_quota").hgetall("airflow-connect-fed:quota:123456789012:us-east-1")
+    assert float(bucket[b"tokens"]) < 5  # one permit taken from the full burst
