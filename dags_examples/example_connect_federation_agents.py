@@ -1,9 +1,12 @@
 """Refresh the tokens of many agents every 6 hours; each agent's task then loads its own token.
 
 The agent list comes from the Variable ``connect_agents`` (a JSON list) or,
-without it, from ``connect_agents.json`` beside this file. One bulk task paces
-all calls to the GetFederationToken quota (about 2 requests/s per account and
-region) and writes one secret per agent; a mapped task per agent follows.
+without it, from ``connect_agents.json`` beside this file. It is split into chunks
+(``CONNECT_AGENTS_PER_TASK`` agents, default ``DEFAULT_CHUNK_SIZE``), one mapped bulk
+task per chunk, which can run on different workers: each paces its calls to the
+GetFederationToken quota (about 2 requests/s per account and region; one quota for
+every worker with ``[connect_federation] shared_quota_conn_id``) and writes one
+secret per agent; a mapped task per agent follows.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pathlib import Path
 
 from airflow.sdk import DAG, task
 
+from airflow_connect_fed.fan_out import DEFAULT_CHUNK_SIZE, agent_chunks
 from airflow_connect_fed.operators.federation_token import (
     GetFederationTokenOperator,
     GetFederationTokensOperator,
@@ -23,6 +27,7 @@ from airflow_connect_fed.operators.federation_token import (
 INSTANCE_ID = os.environ.get("CONNECT_INSTANCE_ID", "11111111-2222-3333-4444-555555555555")
 ROLE_ARN = os.environ.get("CONNECT_FEDERATION_ROLE_ARN", "arn:aws:iam::123456789012:role/ConnectFederation")
 AGENTS_FILE = Path(__file__).with_name("connect_agents.json")
+AGENTS_PER_TASK = int(os.environ.get("CONNECT_AGENTS_PER_TASK", DEFAULT_CHUNK_SIZE))
 
 
 @task
@@ -31,6 +36,16 @@ def list_agents() -> list[str]:
     from airflow.sdk import Variable
 
     return Variable.get("connect_agents", default=json.loads(AGENTS_FILE.read_text()), deserialize_json=True)
+
+
+# [START howto_agent_chunks]
+@task
+def chunks(agents: list[str]) -> list[list[str]]:
+    """The agents in lists of AGENTS_PER_TASK: one bulk task each, spread over the workers."""
+    return agent_chunks(agents, chunk_size=AGENTS_PER_TASK)
+
+
+# [END howto_agent_chunks]
 
 
 # [START howto_use_agent_token]
@@ -61,17 +76,14 @@ with DAG(
 ):
     agents = list_agents()
     # [START howto_operator_get_federation_tokens]
-    refresh = GetFederationTokensOperator(
+    refresh = GetFederationTokensOperator.partial(
         task_id="refresh_agent_tokens",
         instance_id=INSTANCE_ID,
-        connect_users=agents,
         role_arn=ROLE_ARN,
         destination="secrets_backend",
         secret_key="connect/agents/{user}",
         reuse_if_valid_for=timedelta(hours=7),
-        requests_per_second=2.0,
-        burst=5,
-    )
+    ).expand(connect_users=chunks(agents))
     # [END howto_operator_get_federation_tokens]
     refresh >> check_agent_session.expand(agent=agents)
 

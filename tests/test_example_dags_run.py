@@ -36,7 +36,7 @@ def run(tmp_path_factory):
         outputs = {}
 
         def dags_test(dag_id: str, agent: str = "") -> None:
-            result = sandbox.dags_test(dag_id, env={"CONNECT_AGENT": agent})
+            result = sandbox.dags_test(dag_id, env={"CONNECT_AGENT": agent, "CONNECT_AGENTS_PER_TASK": "2"})
             outputs.setdefault(dag_id, []).append(result.stdout + result.stderr)
 
         dags_test("example_connect_federation_xcom", "agent-1")
@@ -146,7 +146,9 @@ def test_session_dag_reads_the_rotated_token(run):
 
 def test_bulk_agents_example_stores_one_secret_per_agent(run):
     sandbox = run["sandbox"]
-    (references,) = _xcom(sandbox, "example_connect_federation_agents", "refresh_agent_tokens")
+    chunks = _xcom(sandbox, "example_connect_federation_agents", "refresh_agent_tokens")
+    assert sorted(len(chunk) for chunk in chunks) == [1, 2]  # 3 agents, 2 per mapped task
+    references = {agent: reference for chunk in chunks for agent, reference in chunk.items()}
     assert sorted(references) == ["agent-1", "agent-2", "agent-3"]
     for agent, reference in references.items():
         assert reference["secret_id"] == f"airflow/variables/connect/agents/{agent}"

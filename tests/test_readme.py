@@ -69,7 +69,7 @@ def test_without_a_backend_it_fails_before_any_aws_call(emulator, tmp_path):
     airflow = sandbox(emulator, tmp_path, secrets_backend=None)
     emulator.counters.reset()
     with pytest.raises(RuntimeError) as raised:
-        result = airflow.dags_test("connect_agent_token")
+        airflow.dags_test("connect_agent_token")
     output = str(raised.value)
     assert "[secrets] backend is 'not set'" in output
     assert "destination='xcom' would work without one, but keeps both tokens in plain text" in output
