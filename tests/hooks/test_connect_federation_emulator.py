@@ -121,3 +121,33 @@ def test_internal_errors_are_retried(connect, monkeypatch):
     with pytest.raises(exc.InternalServiceError, match="after 5 attempts"):
         hook().get_federation_token(instance["id"], connect_user="agent-1", role_arn=role_arn)
     assert emulator.counters.totals().faulted == 5
+
+
+def test_a_local_connect_endpoint_with_sts_elsewhere_is_warned_about(
+    connect_emulator, monkeypatch, log_messages
+):
+    import json
+
+    credentials = connect_emulator.create_iam_user_credentials("split-endpoints")
+    connection = json.loads(connect_emulator.airflow_connection("split", **credentials))
+    # Connect on the emulator, STS (no endpoint of its own, no global one) on AWS's.
+    del connection["extra"]["endpoint_url"]
+    connection["extra"]["service_config"] = {"connect": {"endpoint_url": connect_emulator.endpoint_url}}
+    monkeypatch.setenv("AIRFLOW_CONN_SPLIT", json.dumps(connection))
+    hook = ConnectFederationHook(aws_conn_id="split")
+    hook._warn_if_sts_leaves_a_local_endpoint()
+    hook._warn_if_sts_leaves_a_local_endpoint()
+    warnings = [m for m in log_messages() if "calls Connect on the local endpoint" in m]
+    assert len(warnings) == 1
+    assert (
+        f"Connection 'split' calls Connect on the local endpoint {connect_emulator.endpoint_url}"
+        in warnings[0]
+    )
+    assert "but STS goes to AWS's own endpoint with the same keys" in warnings[0]
+    assert '"service_config": {"sts": {"endpoint_url"' in warnings[0]
+
+
+def test_the_emulators_own_connection_is_not_warned_about(connect_emulator, emu_connection, log_messages):
+    hook = ConnectFederationHook(aws_conn_id="emu")
+    hook.caller_arn()
+    assert [m for m in log_messages() if "calls Connect on the local endpoint" in m] == []
