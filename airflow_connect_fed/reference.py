@@ -7,10 +7,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from airflow_connect_fed.exceptions import InvalidFederationTokenError
-from airflow_connect_fed.token import FederationToken
 
 if TYPE_CHECKING:
-    from airflow_connect_fed.destinations.base import TokenDestination
+    from airflow_connect_fed.token import FederationToken
 
 
 def load_federation_token(value: Mapping[str, Any] | str) -> FederationToken:
@@ -19,6 +18,8 @@ def load_federation_token(value: Mapping[str, Any] | str) -> FederationToken:
     ``value`` is the token itself (``destination="xcom"``), a reference to where
     it was stored (read from there), or the JSON text of either.
     """
+    from airflow_connect_fed.destinations import DESTINATIONS
+
     if isinstance(value, str):
         try:
             value = json.loads(value)
@@ -30,25 +31,10 @@ def load_federation_token(value: Mapping[str, Any] | str) -> FederationToken:
         raise InvalidFederationTokenError(
             f"Expected the XCom value of GetFederationTokenOperator (a mapping), got {type(value).__name__}."
         )
-    if "Credentials" in value:
-        token = FederationToken.from_dict(value)
-        token.mask()
-        return token
-    return _destination_class(value.get("kind")).load(value)
-
-
-def _destination_class(kind: object) -> type[TokenDestination]:
-    from airflow_connect_fed.destinations.secrets_backend import SecretsBackendDestination
-    from airflow_connect_fed.destinations.secrets_manager import SecretsManagerDestination
-    from airflow_connect_fed.destinations.ssm import SsmParameterDestination
-
-    classes: dict[object, type[TokenDestination]] = {
-        cls.kind: cls
-        for cls in (SecretsBackendDestination, SecretsManagerDestination, SsmParameterDestination)
-    }
-    if kind not in classes:
+    kind = "xcom" if "Credentials" in value else value.get("kind")
+    if kind not in DESTINATIONS:
         raise InvalidFederationTokenError(
             f"The value is neither a federation token nor a reference to one (kind={kind!r}); pass the "
             "XCom value GetFederationTokenOperator returned."
         )
-    return classes[kind]
+    return DESTINATIONS[kind].read(value)

@@ -54,12 +54,13 @@ def test_a_failure_to_register_fails_the_operator_before_the_token_is_stored(mon
         kind = "recorder"
         texts: list[str] = []
 
-        def put(self, text):
-            self.texts.append(text)
-            return 1
+        def write(self, token, connect_user=None, principal=None):
+            self.texts.append(token.user_arn)
+            return {"kind": self.kind}
 
-        def location(self, version):
-            return {}
+        @classmethod
+        def read(cls, reference):
+            raise NotImplementedError
 
     def broken(_):
         raise RuntimeError("cannot tell the supervisor")

@@ -1,14 +1,51 @@
-"""Where a federation token goes after it is fetched, and how it is read back."""
+"""Where a federation token goes after it is fetched, and how it is read back.
+
+Every kind is registered once, in :data:`DESTINATIONS`.
+"""
 
 from __future__ import annotations
 
-from airflow_connect_fed.destinations.base import StoredToken, TokenDestination, resolve_destination
+from airflow_connect_fed.destinations.aws_store import AwsStoreDestination
+from airflow_connect_fed.destinations.base import StoredToken, TokenDestination
 from airflow_connect_fed.destinations.secrets_backend import SecretsBackendDestination
 from airflow_connect_fed.destinations.secrets_manager import SecretsManagerDestination
 from airflow_connect_fed.destinations.ssm import SsmParameterDestination
 from airflow_connect_fed.destinations.xcom import XComDestination
+from airflow_connect_fed.exceptions import InvalidDestinationError
+
+#: Every destination by its ``kind``, the name its references carry.
+DESTINATIONS: dict[str, type[TokenDestination]] = {
+    cls.kind: cls
+    for cls in (
+        SecretsBackendDestination,
+        SecretsManagerDestination,
+        SsmParameterDestination,
+        XComDestination,
+    )
+}
+#: The kinds an operator's ``destination`` may name as a string.
+DESTINATION_NAMES = (SecretsBackendDestination.kind, XComDestination.kind)
+
+
+def resolve_destination(destination: object, secret_key: str | None = None) -> TokenDestination:
+    """The operator's ``destination`` argument (a name or an object) as a :class:`TokenDestination`."""
+    if isinstance(destination, TokenDestination):
+        return destination
+    if destination == XComDestination.kind:
+        return XComDestination()
+    if destination == SecretsBackendDestination.kind:
+        return SecretsBackendDestination(secret_key)
+    raise InvalidDestinationError(
+        f"Unknown destination {destination!r}. Use 'secrets_backend' (the default), 'xcom' (tokens in plain "
+        "text in the metadata DB) or a TokenDestination object (SecretsManagerDestination, "
+        "SsmParameterDestination)."
+    )
+
 
 __all__ = [
+    "DESTINATIONS",
+    "DESTINATION_NAMES",
+    "AwsStoreDestination",
     "SecretsBackendDestination",
     "SecretsManagerDestination",
     "SsmParameterDestination",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import json
 import re
+from dataclasses import replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -19,8 +20,7 @@ from airflow_connect_fed.sensitive import protect
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from airflow_connect_fed.destinations.secrets_manager import SecretsManagerDestination
-    from airflow_connect_fed.destinations.ssm import SsmParameterDestination
+    from airflow_connect_fed.destinations.aws_store import AwsStoreDestination
     from airflow_connect_fed.token import FederationToken
 
 SECRETS_MANAGER_BACKEND = "airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend"
@@ -47,21 +47,19 @@ class SecretsBackendDestination(TokenDestination):
                 f"got secret_key={secret_key!r}."
             )
         self.secret_key = secret_key
-        self._target = self.target()
+        self._store = self.store()
 
-    def put(self, text: str) -> str | int:
-        return self._target.put(text)
+    def write(
+        self, token: FederationToken, connect_user: str | None = None, principal: str | None = None
+    ) -> dict[str, Any]:
+        return self._as_variable(self._store.write(token, connect_user, principal))
 
-    def location(self, version: str | int | None) -> dict[str, Any]:
-        where = self._target.location(version)
-        del where["aws_conn_id"], where["region_name"]  # the backend's own settings apply
-        return {"secret_key": self.secret_key, **where}
-
-    def read_current(self) -> StoredToken | None:
-        return self._target.read_current()
+    def current(self) -> StoredToken | None:
+        stored = self._store.current()
+        return None if stored is None else replace(stored, reference=self._as_variable(stored.reference))
 
     @classmethod
-    def load(cls, reference: Mapping[str, Any]) -> FederationToken:
+    def read(cls, reference: Mapping[str, Any]) -> FederationToken:
         """Read through the configured backend, as ``Variable.get`` would."""
         destination = cls(reference.get("secret_key"))
         value = destination.backend().get_variable(destination.secret_key)
@@ -69,7 +67,11 @@ class SecretsBackendDestination(TokenDestination):
             raise TokenReadError(
                 f"The secrets backend has no Variable {destination.secret_key!r}; was the token written?"
             )
-        return deserialize(value, f"Variable {destination.secret_key!r}").token
+        return deserialize(value, f"Variable {destination.secret_key!r}")[0]
+
+    def _as_variable(self, reference: dict[str, Any]) -> dict[str, Any]:
+        """The store's reference as this destination's: its kind and the Variable name added."""
+        return {**reference, "kind": self.kind, "secret_key": self.secret_key}
 
     def backend(self) -> Any:
         """The configured backend instance, or a clear error when it cannot hold the token."""
@@ -98,21 +100,20 @@ class SecretsBackendDestination(TokenDestination):
             )
         return backend
 
-    def target(self) -> SecretsManagerDestination | SsmParameterDestination:
-        """The concrete store and name the configured backend reads ``secret_key`` from."""
-        backend = self.backend()
-        if type(backend).__name__ == "SecretsManagerBackend":
-            from airflow_connect_fed.destinations.secrets_manager import SecretsManagerDestination
+    def store(self) -> AwsStoreDestination:
+        """The store and name the configured backend reads ``secret_key`` from, on the backend's client."""
+        from airflow.providers.amazon.aws.secrets.secrets_manager import SecretsManagerBackend
 
-            # As the backend reads: an empty prefix means the bare key.
-            prefix = backend.variables_prefix
-            secret_id = (
-                backend.build_path(prefix, self.secret_key, backend.sep) if prefix else self.secret_key
-            )
-            return SecretsManagerDestination(secret_id, aws_conn_id=None, client=backend.client)
+        from airflow_connect_fed.destinations.secrets_manager import SecretsManagerDestination
         from airflow_connect_fed.destinations.ssm import SsmParameterDestination
 
-        name = backend.build_path(backend.variables_prefix, self.secret_key)
+        backend = self.backend()
+        prefix = backend.variables_prefix
+        if isinstance(backend, SecretsManagerBackend):
+            # As the backend reads: an empty prefix means the bare key.
+            name = backend.build_path(prefix, self.secret_key, backend.sep) if prefix else self.secret_key
+            return SecretsManagerDestination(name, aws_conn_id=None, client=backend.client)
+        name = backend.build_path(prefix, self.secret_key)
         return SsmParameterDestination(
             name if name.startswith("/") else f"/{name}", aws_conn_id=None, client=backend.client
         )

@@ -3,48 +3,40 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from airflow_connect_fed.aws_error import error_parts
-from airflow_connect_fed.destinations.base import StoredToken, TokenDestination, deserialize
-from airflow_connect_fed.exceptions import DestinationWriteError, InvalidDestinationError, TokenReadError
-from airflow_connect_fed.sensitive import protect
-
-if TYPE_CHECKING:
-    from collections.abc import Mapping
-
-    from mypy_boto3_ssm import SSMClient
-
-    from airflow_connect_fed.token import FederationToken
+from airflow_connect_fed.destinations.aws_store import AwsStoreDestination
+from airflow_connect_fed.exceptions import DestinationWriteError, InvalidDestinationError
 
 _PARAMETER_NAME = re.compile(r"^/?[A-Za-z0-9_.\-/]{1,2047}$")
 _MAX_LEVELS = 15
 
 
-class SsmParameterDestination(TokenDestination):
-    """Write the token as a ``SecureString`` parameter (JSON of ``to_dict()`` plus ``ConnectUser`` and ``Principal``: who it was requested for and as), ``Overwrite=True``.
+class SsmParameterDestination(AwsStoreDestination):
+    """Write the token as a ``SecureString`` parameter ``name`` (JSON of ``to_dict()`` plus
+    ``ConnectUser`` and ``Principal``), ``Overwrite=True``.
 
     The ``Intelligent-Tiering`` tier lets SSM move a value over 4 KB to the advanced tier.
-
-    :param name: parameter name, e.g. ``/airflow/variables/connect/agent-1``.
-    :param kms_key_id: KMS key for the SecureString (default: the account's ``aws/ssm`` key).
-    :param aws_conn_id: Airflow ``aws`` connection used to reach SSM.
-    :param region_name: AWS region of the parameter.
-    :param client: a ready ``ssm`` client, used instead of ``aws_conn_id``.
+    ``name`` is e.g. ``/airflow/variables/connect/agent-1``; the other parameters are
+    :class:`~airflow_connect_fed.destinations.aws_store.AwsStoreDestination`'s.
     """
 
     kind = "ssm_parameter"
+    _name_field = "parameter_name"
+    _version_field = "version"
+    _read_advice = "Allow ssm:GetParameter (and kms:Decrypt on its key)."
 
-    def __init__(
-        self,
-        name: str,
-        kms_key_id: str | None = None,
-        aws_conn_id: str | None = "aws_default",
-        region_name: str | None = None,
-        client: SSMClient | None = None,
-    ) -> None:
+    @staticmethod
+    def _hook_class() -> type:
+        from airflow.providers.amazon.aws.hooks.ssm import SsmHook
+
+        return SsmHook
+
+    @classmethod
+    def _checked_name(cls, name: object) -> str:
         if not isinstance(name, str) or not _PARAMETER_NAME.match(name) or "//" in name:
             raise InvalidDestinationError(
                 f"Parameter name {name!r} cannot be stored in SSM Parameter Store: use up to 2048 characters "
@@ -58,31 +50,12 @@ class SsmParameterDestination(TokenDestination):
             )
         if name.lstrip("/").lower().startswith(("aws", "ssm")):
             raise InvalidDestinationError(f"Parameter name {name!r} may not start with 'aws' or 'ssm'.")
-        self.name = name
-        self.kms_key_id = kms_key_id
-        self.aws_conn_id = aws_conn_id
-        self.region_name = region_name
-        self._client = protect(client) if client is not None else None
+        return name
 
-    @property
-    def client(self) -> SSMClient:
-        if self._client is None:
-            from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
+    def _what(self) -> str:
+        return f"parameter {self.name!r}"
 
-            hook = AwsBaseHook(self.aws_conn_id, region_name=self.region_name, client_type="ssm")
-            self._client = protect(hook.conn)
-        return self._client
-
-    def location(self, version: str | int | None) -> dict[str, Any]:
-        return {
-            "parameter_name": self.name,
-            "version": version,
-            "aws_conn_id": self.aws_conn_id,
-            "region_name": self.region_name,
-        }
-
-    def put(self, text: str) -> int:
-        """Store ``text`` as the parameter's new version; return the version number."""
+    def _put(self, text: str) -> int:
         extra: dict[str, Any] = {"KeyId": self.kms_key_id} if self.kms_key_id else {}
         try:
             answer = self.client.put_parameter(
@@ -99,36 +72,14 @@ class SsmParameterDestination(TokenDestination):
                 f"Could not write the federation token to parameter {self.name!r}: {detail}. The previous "
                 "version, if any, is unchanged. Allow ssm:PutParameter (and kms:Encrypt on its key)."
             ) from None
-        return answer["Version"]
+        return int(answer["Version"])
 
-    def read_current(self) -> StoredToken | None:
-        return self.get()
-
-    def get(self, version: int | None = None) -> StoredToken | None:
-        """The stored token (latest unless ``version``), ``None`` if the parameter does not exist."""
+    def _get(self, version: str | int | None) -> tuple[str, int] | None:
         name = f"{self.name}:{version}" if version else self.name
         try:
             parameter = self.client.get_parameter(Name=name, WithDecryption=True)["Parameter"]
-        except BotoCoreError as error:
-            raise TokenReadError(f"Could not read parameter {self.name!r}: {error}.") from None
         except ClientError as error:
-            code, message, _ = error_parts(error)
-            if code == "ParameterNotFound":
+            if error_parts(error)[0] == "ParameterNotFound":
                 return None
-            raise TokenReadError(
-                f"Could not read parameter {self.name!r}: {code}: {message}. "
-                "Allow ssm:GetParameter (and kms:Decrypt on its key)."
-            ) from None
-        return deserialize(parameter["Value"], f"parameter {self.name!r}", parameter["Version"])
-
-    @classmethod
-    def load(cls, reference: Mapping[str, Any]) -> FederationToken:
-        destination = cls(
-            reference["parameter_name"],
-            aws_conn_id=reference.get("aws_conn_id"),
-            region_name=reference.get("region_name"),
-        )
-        stored = destination.get(reference.get("version"))
-        if stored is None:
-            raise TokenReadError(f"Parameter {destination.name!r} no longer exists.")
-        return stored.token
+            raise
+        return parameter["Value"], int(parameter["Version"])

@@ -5,16 +5,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from airflow_connect_fed.destinations.base import TokenDestination
+from airflow_connect_fed.token import FederationToken
 
 if TYPE_CHECKING:
-    from airflow_connect_fed.token import FederationToken
+    from collections.abc import Mapping
 
 
 class XComDestination(TokenDestination):
-    """Push ``FederationToken.to_dict()`` to XCom.
+    """Push ``FederationToken.to_dict()`` to XCom, only when a DAG asks with ``destination="xcom"``.
 
-    Anyone who can read the DAG's XComs can read the token; prefer a secrets
-    store for anything but short-lived or test tokens.
+    Anyone who can read the DAG's XComs can read the token: the metadata DB, the REST API
+    and the UI show it. Prefer a secrets store for anything but short-lived or test tokens.
     """
 
     kind = "xcom"
@@ -24,8 +25,8 @@ class XComDestination(TokenDestination):
     ) -> dict[str, Any]:
         return token.to_dict()
 
-    def put(self, text: str) -> str:
-        raise NotImplementedError("XCom values are pushed by Airflow from the operator's return value.")
-
-    def location(self, version: str | int | None) -> dict[str, Any]:
-        return {}
+    @classmethod
+    def read(cls, reference: Mapping[str, Any]) -> FederationToken:
+        token = FederationToken.from_dict(reference)
+        token.mask()
+        return token

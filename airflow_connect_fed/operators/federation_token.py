@@ -12,7 +12,7 @@ from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 
 from airflow_connect_fed.connect_user import connect_user_list, validate_connect_user, validate_role_arn
-from airflow_connect_fed.destinations.base import (
+from airflow_connect_fed.destinations import (
     DESTINATION_NAMES,
     StoredToken,
     TokenDestination,
@@ -125,7 +125,7 @@ class GetFederationTokenOperator(AwsBaseOperator[ConnectFederationHook]):
                 stored.token.access_token_expiration.isoformat(),
             )
             annotate_outlets(self.outlets, context, _token_event(stored.token, rotated=False))
-            return destination.reference(stored.token, stored.version)
+            return stored.reference
         self.hook.shared_quota_conn_id = self.shared_quota_conn_id
         token = self.hook.get_federation_token(instance_id, connect_user=connect_user, role_arn=role_arn)
         self.log.info(
@@ -252,7 +252,7 @@ class GetFederationTokensOperator(AwsBaseOperator[ConnectFederationHook]):
                 destinations[user], instance.instance_id, user, role_arn, self.reuse_if_valid_for, self.log
             )
             if stored is not None:
-                values[user] = destinations[user].reference(stored.token, stored.version)
+                values[user] = stored.reference
         fetch = [user for user in users if user not in values]
         failures: dict[str, ConnectFederationError] = {}
         lock = threading.Lock()
@@ -386,7 +386,7 @@ def reusable_token(
     if window is None:
         return None
     try:
-        stored = destination.read_current()
+        stored = destination.current()
     except (TokenReadError, InvalidFederationTokenError) as error:
         log.warning("The stored token cannot be reused (%s); getting a new one.", error)
         return None

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 import pytest
@@ -129,12 +130,13 @@ def test_custom_destination_object(federation_api):
         def __init__(self):
             self.texts = []
 
-        def put(self, text):
-            self.texts.append(text)
-            return len(self.texts)
+        def write(self, token, connect_user=None, principal=None):
+            self.texts.append(json.dumps(token.to_dict()))
+            return {"kind": self.kind, "slot": len(self.texts), "instance_id": token.instance_id}
 
-        def location(self, version):
-            return {"slot": version}
+        @classmethod
+        def read(cls, reference):
+            raise NotImplementedError
 
     destination = Recorder()
     value = make_operator(destination=destination).execute({})
@@ -280,7 +282,7 @@ class TestReuse:
         assert len(federation_api.requests) == 1
         assert value["version_id"] != seeded["version_id"]
         assert f"was requested as {CALLER_ARN}, this task requests as {federation_api.caller_arn}" in logs
-        stored = store.get()
+        stored = store.current()
         assert stored.principal == federation_api.caller_arn
         assert federation_api.identity_requests == 2
 

@@ -1,0 +1,133 @@
+"""What Secrets Manager and SSM Parameter Store destinations share: one name, a new version per write."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from airflow_connect_fed.aws_error import error_parts
+from airflow_connect_fed.destinations.base import (
+    StoredToken,
+    TokenDestination,
+    deserialize,
+    serialize,
+    token_reference,
+)
+from airflow_connect_fed.exceptions import TokenReadError
+from airflow_connect_fed.sensitive import protect
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from airflow_connect_fed.token import FederationToken
+
+
+class AwsStoreDestination(TokenDestination):
+    """A token as the value of ``name`` in an AWS store, through the amazon provider's hook for it.
+
+    :param name: the secret or parameter name, checked when the destination is made.
+    :param kms_key_id: KMS key to encrypt with (default: the store's AWS-managed key).
+    :param aws_conn_id: Airflow ``aws`` connection used to reach the store.
+    :param region_name: AWS region of the store.
+    :param client: a ready boto3 client of the store, used instead of ``aws_conn_id``; the
+        reference then records no connection (the client's owner supplies it when reading).
+    """
+
+    #: The reference's field names for the name and the version.
+    _name_field: ClassVar[str]
+    _version_field: ClassVar[str]
+    #: What to allow when a read is refused.
+    _read_advice: ClassVar[str]
+
+    def __init__(
+        self,
+        name: str,
+        kms_key_id: str | None = None,
+        aws_conn_id: str | None = "aws_default",
+        region_name: str | None = None,
+        client: Any = None,
+    ) -> None:
+        self.name = self._checked_name(name)
+        self.kms_key_id = kms_key_id
+        self.aws_conn_id = aws_conn_id
+        self.region_name = region_name
+        self._client = protect(client) if client is not None else None
+        self._given_client = client is not None
+
+    @property
+    def client(self) -> Any:
+        """The store's boto3 client, protected from botocore's DEBUG logging."""
+        if self._client is None:
+            hook = self._hook_class()(aws_conn_id=self.aws_conn_id, region_name=self.region_name)
+            self._client = protect(hook.conn)
+        return self._client
+
+    def write(
+        self, token: FederationToken, connect_user: str | None = None, principal: str | None = None
+    ) -> dict[str, Any]:
+        return self._reference(token, self._put(serialize(token, connect_user, principal)))
+
+    def current(self) -> StoredToken | None:
+        return self._stored(None)
+
+    @classmethod
+    def read(cls, reference: Mapping[str, Any]) -> FederationToken:
+        store = cls(
+            reference[cls._name_field],
+            aws_conn_id=reference.get("aws_conn_id"),
+            region_name=reference.get("region_name"),
+        )
+        return store._read_version(reference.get(cls._version_field))
+
+    def _read_version(self, version: str | int | None) -> FederationToken:
+        stored = self._stored(version)
+        if stored is None:
+            raise TokenReadError(f"{self._what()} no longer exists.")
+        return stored.token
+
+    def _reference(self, token: FederationToken, version: str | int | None) -> dict[str, Any]:
+        location: dict[str, Any] = {self._name_field: self.name, self._version_field: version}
+        if not self._given_client:
+            location.update(aws_conn_id=self.aws_conn_id, region_name=self.region_name)
+        return token_reference(self.kind, location, token)
+
+    def _stored(self, version: str | int | None) -> StoredToken | None:
+        """The stored token (the current one unless ``version``), ``None`` if nothing is stored."""
+        try:
+            found = self._get(version)
+        except BotoCoreError as error:
+            raise TokenReadError(f"Could not read {self._what()}: {error}.") from None
+        except ClientError as error:
+            code, message, _ = error_parts(error)
+            raise TokenReadError(
+                f"Could not read {self._what()}: {code}: {message}. {self._read_advice}"
+            ) from None
+        if found is None:
+            return None
+        text, stored_version = found
+        token, connect_user, principal = deserialize(text, self._what())
+        return StoredToken(token, connect_user, self._reference(token, stored_version), principal)
+
+    @staticmethod
+    @abstractmethod
+    def _hook_class() -> type:
+        """The amazon provider's hook for this store."""
+
+    @classmethod
+    @abstractmethod
+    def _checked_name(cls, name: object) -> str:
+        """``name`` if the store can hold it, else :class:`InvalidDestinationError` saying why."""
+
+    @abstractmethod
+    def _what(self) -> str:
+        """The stored value, for messages: ``secret 'NAME'``."""
+
+    @abstractmethod
+    def _put(self, text: str) -> str | int:
+        """Store ``text`` as the new current value; return its version. Raises ``DestinationWriteError``."""
+
+    @abstractmethod
+    def _get(self, version: str | int | None) -> tuple[str, str | int] | None:
+        """The stored text and its version, ``None`` if nothing is stored; botocore errors propagate."""
