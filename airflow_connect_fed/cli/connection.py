@@ -40,15 +40,17 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
+from airflow.providers.amazon.aws.hooks.base_aws import BaseSessionFactory
 from airflow.providers.amazon.aws.utils.connection_wrapper import AwsConnectionWrapper
 from botocore.config import Config
 
+from airflow_connect_fed._client.federation import DEFAULT_RETRIES, AwsAccess, FederationClient
 from airflow_connect_fed.cli.exit_codes import CommandFailed, UsageError
-from airflow_connect_fed.hooks.connect_federation import ConnectFederationHook
 
 if TYPE_CHECKING:
     import argparse
 
+    import boto3
     from airflow.models.connection import Connection
 
 log = logging.getLogger(__name__)
@@ -264,17 +266,45 @@ def _first_line(error: Exception) -> str:
     return f"{type(shown).__name__}: {text}" if text else type(shown).__name__
 
 
-class CommandLineHook(ConnectFederationHook):
-    """:class:`ConnectFederationHook` whose connection has the command line's options applied."""
+class CommandLineConnection:
+    """The Airflow connection with the command line's options applied, and the service logic on it."""
 
     def __init__(self, options: AwsOptions) -> None:
-        super().__init__(
-            aws_conn_id=options.conn_id,
-            region_name=options.region,
-            verify=options.verify,
-            config=options.botocore_config(),
-        )
         self._options = options
+
+    @cached_property
+    def federation(self) -> FederationClient:
+        """GetFederationToken through this connection; the connection is looked up on first use."""
+        return FederationClient(self._access, region_name=self._options.region)
+
+    def _access(self) -> AwsAccess:
+        wrapper = self.conn_config
+        config = wrapper.botocore_config or Config()
+        if not getattr(config, "retries", None):  # not in botocore's type stubs
+            config = config.merge(DEFAULT_RETRIES)
+
+        def session(region: str | None) -> boto3.session.Session:
+            return BaseSessionFactory(
+                conn=wrapper, region_name=region or wrapper.region_name, config=config
+            ).create_session()
+
+        def connect_client(region: str | None) -> Any:
+            return session(region).client(
+                "connect",
+                region_name=region or wrapper.region_name,
+                endpoint_url=wrapper.get_service_endpoint_url("connect"),
+                config=config,
+                verify=wrapper.verify,
+            )
+
+        return AwsAccess(
+            conn_id=self._options.conn_id,
+            connection=wrapper,
+            session=session,
+            connect_client=connect_client,
+            config=config,
+            verify=wrapper.verify,
+        )
 
     @cached_property
     def conn_config(self) -> AwsConnectionWrapper:

@@ -2,56 +2,19 @@
 
 from __future__ import annotations
 
-import ipaddress
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from dataclasses import dataclass
-from functools import cached_property, lru_cache, partial
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
-import boto3
-import botocore.loaders
-import botocore.session
 from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
 
-from airflow_connect_fed import exceptions as exc
-from airflow_connect_fed.aws_error import error_parts
-from airflow_connect_fed.connect_user import connect_user_list, validate_connect_user
-from airflow_connect_fed.hooks.session_credentials import SessionCredentials
-from airflow_connect_fed.instance import InstanceRef
-from airflow_connect_fed.pacing import (
-    TokenBucket,
-    configured_pacing,
-    configured_shared_quota_conn_id,
-)
-from airflow_connect_fed.sensitive import protect
-from airflow_connect_fed.token import FederationToken
+from airflow_connect_fed._client.federation import DEFAULT_RETRIES, AwsAccess, FederationClient
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable
 
-    from mypy_boto3_connect import ConnectClient
-    from mypy_boto3_sts import STSClient
-    from mypy_boto3_sts.type_defs import CredentialsTypeDef
+    from botocore.config import Config
 
-    from airflow_connect_fed.shared_quota import SharedQuota
-
-#: botocore's standard retry mode: at most 5 attempts in all, jittered exponential backoff for
-#: throttling and 5xx answers, no retry for other 4xx.
-DEFAULT_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 5})
-
-_ROOT_REFUSAL = "cannot be used for federation with"
-
-
-@dataclass(frozen=True)
-class _Caller:
-    """Who calls GetFederationToken: the identity the token will belong to."""
-
-    client: ConnectClient
-    description: str | None = None
+    from airflow_connect_fed import exceptions as exc
+    from airflow_connect_fed.token import FederationToken
 
 
 class ConnectFederationHook(AwsBaseHook):
@@ -85,6 +48,8 @@ class ConnectFederationHook(AwsBaseHook):
         **kwargs: Any,
     ) -> None:
         self.shared_quota_conn_id = shared_quota_conn_id
+        self._explicit_region = region_name
+        self._federation: FederationClient | None = None
         kwargs["client_type"] = "connect"
         super().__init__(
             aws_conn_id=aws_conn_id, region_name=region_name, verify=verify, config=config, **kwargs
@@ -107,29 +72,7 @@ class ConnectFederationHook(AwsBaseHook):
         :param connect_user: Connect username; the role session is named after it.
         :param role_arn: IAM role whose sessions map to Connect users (required with ``connect_user``).
         """
-        instance = InstanceRef.parse(instance_id)
-        region = instance.resolve_region(self._region_name)
-        if connect_user is None and role_arn is not None:
-            raise exc.InvalidConnectUserError(
-                f"role_arn {role_arn!r} was given without connect_user. Pass connect_user, the Connect "
-                "username to use as the role session name, or drop role_arn to call as the connection's identity."
-            )
-        if connect_user is not None:
-            validate_connect_user(connect_user, role_arn)
-        self._warn_if_sts_leaves_a_local_endpoint()
-        quota = self._shared_quota(instance, region, role_arn, *configured_pacing(None, None))
-        if connect_user is None:
-            caller = _Caller(self._connect_client(region))
-        else:
-            assert role_arn is not None  # checked by validate_connect_user
-            session = self.get_session(region_name=region)
-            caller = self._assume_connect_user(
-                session, self._sts_client(session), region, connect_user, role_arn
-            )
-        if quota is None:  # one call: nothing to pace in this process
-            return self._federate(instance, caller)
-        with _paced(caller.client, quota):
-            return self._federate(instance, caller)
+        return self.federation.get_federation_token(instance_id, connect_user=connect_user, role_arn=role_arn)
 
     def get_federation_tokens(
         self,
@@ -159,320 +102,48 @@ class ConnectFederationHook(AwsBaseHook):
             (e.g. to store it, so a killed task loses only the tokens in flight); a
             ``ConnectFederationError`` it raises becomes that user's value.
         """
-        instance = InstanceRef.parse(instance_id)
-        region = instance.resolve_region(self._region_name)
-        users = connect_user_list(connect_users, role_arn)
-        rate, burst = configured_pacing(requests_per_second, burst)
-        self._warn_if_sts_leaves_a_local_endpoint()
-        quota = self._shared_quota(instance, region, role_arn, rate, burst) or TokenBucket(rate, burst)
-        session = self.get_session(region_name=region)
-        sts = self._sts_client(session)
-        sessions = SessionCredentials()
-        client = self._shared_connect_client(region, sessions)
-
-        def one(user: str) -> FederationToken | exc.ConnectFederationError:
-            try:
-                sessions.use(self._assume_role(sts, user, role_arn))
-                caller = _Caller(client, f"assumed-role session {user!r} of {role_arn}")
-                token = self._federate(instance, caller)
-                if on_token is not None:
-                    on_token(user, token)
-            except exc.ConnectFederationError as error:
-                return error
-            return token
-
-        with (
-            _paced(client, quota),
-            ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(users)))) as pool,
-        ):
-            return dict(zip(users, pool.map(one, users), strict=True))
+        return self.federation.get_federation_tokens(
+            instance_id,
+            connect_users,
+            role_arn=role_arn,
+            requests_per_second=requests_per_second,
+            burst=burst,
+            max_workers=max_workers,
+            on_token=on_token,
+        )
 
     def caller_arn(self) -> str:
         """The ARN of the identity the connection authenticates as (STS ``GetCallerIdentity``).
 
         Raises botocore's ``ClientError`` or ``BotoCoreError`` when STS cannot answer.
         """
-        self._warn_if_sts_leaves_a_local_endpoint()
-        sts = self._sts_client(self.get_session(region_name=self.region_name))
-        return str(sts.get_caller_identity()["Arn"])
+        return self.federation.caller_arn()
 
     def test_connection(self) -> tuple[bool, str]:
         """Resolve the connection's identity; fail for the account root, which Connect never federates."""
-        self._warn_if_sts_leaves_a_local_endpoint()
-        try:
-            identity = self._sts_client(self.get_session()).get_caller_identity()
-        except (ClientError, BotoCoreError) as error:
-            return False, f"Could not resolve the connection's AWS identity: {error}"
-        arn = identity["Arn"]
-        if _is_root(arn):
-            return False, (
-                f"The connection authenticates as the account root ({arn}). Amazon Connect refuses root "
-                "credentials for federation: use an IAM user or role that maps to a Connect user."
-            )
-        return True, (
-            f"Connected as {arn} (account {identity['Account']}, region {self.region_name or 'default'}). "
-            "GetFederationToken returns the token of the Connect user this identity maps to."
-        )
+        return self.federation.test_connection()
 
-    def _shared_quota(
-        self, instance: InstanceRef, region: str | None, role_arn: str | None, rate: float, burst: int
-    ) -> SharedQuota | None:
-        """The deployment-wide quota of the call's account and region, if one is configured.
-
-        Redis is checked to answer before anything calls AWS; the account is the instance ARN's,
-        else the role's, else the connection's identity's (one STS call).
-        """
-        conn_id = configured_shared_quota_conn_id(self.shared_quota_conn_id)
-        if conn_id is None:
-            return None
-        from airflow_connect_fed.shared_quota import SharedQuota, redis_client
-
-        client = redis_client(conn_id)
-        account = instance.account or (role_arn.split(":")[4] if role_arn else None)
-        if account is None:
-            account = self.caller_arn().split(":")[4]
-        region = region or self.get_session(region_name=region).region_name or "default"
-        return SharedQuota(client, conn_id, account, region, rate, burst)
-
-    def _warn_if_sts_leaves_a_local_endpoint(self) -> None:
-        """Warn when Connect is called on a local endpoint (an emulator) but STS calls would go elsewhere."""
-        connect = self.conn_config.get_service_endpoint_url("connect")
-        if self._endpoints_checked or not _is_local(connect):
-            return
-        self._endpoints_checked = True
-        sts = {"STS": self.conn_config.get_service_endpoint_url("sts")}
-        if self.conn_config.role_arn:
-            sts["STS for the connection's role_arn"] = self.conn_config.get_service_endpoint_url(
-                "sts", sts_connection_assume=True
-            )
-        for name, url in sts.items():
-            if not _is_local(url):
-                self.log.warning(
-                    "Connection %r calls Connect on the local endpoint %s, but %s goes to %s with the same "
-                    'keys. Point STS at it too: add {"service_config": {"sts": {"endpoint_url": %r}}} '
-                    "to the connection's extra.",
-                    self.aws_conn_id,
-                    connect,
-                    name,
-                    url or "AWS's own endpoint",
-                    connect,
-                )
-
-    _endpoints_checked = False
-
-    @cached_property
-    def _client_config(self) -> Config:
-        """The botocore config of every client this hook makes (its user agent costs a stack walk)."""
-        return self._get_config()
-
-    def _connect_client(self, region: str | None) -> ConnectClient:
+    def _connect_client(self, region: str | None) -> Any:
         if region is None or region == self.region_name:
-            return protect(self.conn)
-        return protect(self.get_client_type(region_name=region))
+            return self.conn
+        return self.get_client_type(region_name=region)
 
-    def _sts_client(self, session: boto3.session.Session) -> STSClient:
-        return protect(
-            session.client(
-                "sts",
-                endpoint_url=self.conn_config.get_service_endpoint_url("sts"),
-                config=self._client_config,
-                verify=self.verify,
+    @property
+    def federation(self) -> FederationClient:
+        """The service logic, on this hook's connection (looked up on first use)."""
+        if self._federation is None:
+            self._federation = FederationClient(
+                self._access, self.shared_quota_conn_id, self._explicit_region
             )
+        self._federation.shared_quota_conn_id = self.shared_quota_conn_id
+        return self._federation
+
+    def _access(self) -> AwsAccess:
+        return AwsAccess(
+            conn_id=self.aws_conn_id,
+            connection=self.conn_config,
+            session=lambda region: self.get_session(region_name=region),
+            connect_client=self._connect_client,
+            config=self.config,
+            verify=self.verify,
         )
-
-    def _assume_connect_user(
-        self,
-        session: boto3.session.Session,
-        sts: STSClient,
-        region: str | None,
-        connect_user: str,
-        role_arn: str,
-    ) -> _Caller:
-        """Assume ``role_arn`` as session ``connect_user`` and return a Connect client for that session."""
-        credentials = self._assume_role(sts, connect_user, role_arn)
-        client = protect(
-            session.client(
-                "connect",
-                region_name=region,
-                endpoint_url=self.conn_config.get_service_endpoint_url("connect"),
-                config=self._client_config,
-                verify=self.verify,
-                aws_access_key_id=credentials["AccessKeyId"],
-                aws_secret_access_key=credentials["SecretAccessKey"],
-                aws_session_token=credentials["SessionToken"],
-            )
-        )
-        return _Caller(client, f"assumed-role session {connect_user!r} of {role_arn}")
-
-    def _assume_role(self, sts: STSClient, connect_user: str, role_arn: str) -> CredentialsTypeDef:
-        """The credentials of role session ``connect_user``, whose identity maps to that Connect user."""
-        try:
-            return sts.assume_role(RoleArn=role_arn, RoleSessionName=connect_user)["Credentials"]
-        except ClientError as error:
-            code, message, status = error_parts(error)
-            advice = (
-                "Give the connection an IAM user's or role's keys: AWS lets no account root assume a role."
-                if "root account" in message
-                else "Check that the connection's identity may call sts:AssumeRole on that role and that its "
-                "trust policy allows it."
-            )
-            raise exc.AssumeRoleError(
-                f"Could not assume role {role_arn} with session name {connect_user!r} for Connect user "
-                f"{connect_user!r}: {code}: {message.rstrip('.')}. {advice}",
-                error_code=code,
-                status_code=status,
-            ) from None
-        except BotoCoreError as error:
-            raise _connection_error(error, None) from None
-
-    def _shared_connect_client(self, region: str | None, sessions: SessionCredentials) -> ConnectClient:
-        """One Connect client for a whole batch, signing with the session bound to the calling thread."""
-        botocore_session = botocore.session.get_session()
-        # Every batch of the process shares one loader: Connect's parsed model is about 20 MiB.
-        botocore_session.register_component("data_loader", _shared_loader())
-        resolver = botocore_session.get_component("credential_provider")
-        resolver.insert_before("env", sessions.provider())
-        session = boto3.session.Session(botocore_session=botocore_session, region_name=region)
-        return protect(
-            session.client(
-                "connect",
-                region_name=region or self.region_name,
-                endpoint_url=self.conn_config.get_service_endpoint_url("connect"),
-                config=self._client_config,
-                verify=self.verify,
-            )
-        )
-
-    def _federate(self, instance: InstanceRef, caller: _Caller) -> FederationToken:
-        try:
-            response = caller.client.get_federation_token(InstanceId=instance.instance_id)
-        except ClientError as error:
-            raise self._translate(error, instance, caller) from None
-        except BotoCoreError as error:
-            raise _connection_error(error, instance.instance_id) from None
-        token = FederationToken.from_dict(response, instance_id=instance.instance_id)
-        token.mask()
-        return token
-
-    def _translate(self, error: ClientError, instance: InstanceRef, caller: _Caller) -> exc.ConnectApiError:
-        code, message, status = error_parts(error)
-        identity = caller.description or self._describe_caller(caller)
-        if _ROOT_REFUSAL in message:
-            return exc.RootCredentialsError(
-                f"Amazon Connect refuses to federate the account root ({identity}) on instance "
-                f"{instance.instance_id!r}. Use an IAM user, or a role session, whose name matches a Connect "
-                "user: set the connection's credentials or pass connect_user= and role_arn=.",
-                error_code=code,
-                status_code=status,
-                instance_id=instance.instance_id,
-            )
-        error_class, advice = _ERRORS.get(code, (exc.ConnectApiError, ""))
-        attempts = error.response.get("ResponseMetadata", {}).get("RetryAttempts", 0)
-        retried = f" after {attempts + 1} attempts" if attempts else ""
-        return error_class(
-            f"GetFederationToken for instance {instance.instance_id!r} as {identity} failed{retried} with "
-            f"{code} (HTTP {status}): {message} {advice}".rstrip(),
-            error_code=code,
-            status_code=status,
-            instance_id=instance.instance_id,
-        )
-
-    def _describe_caller(self, caller: _Caller) -> str:
-        """Name the calling identity for an error message; best effort, one extra STS call."""
-        try:
-            sts = self._sts_client(self.get_session(region_name=caller.client.meta.region_name))
-            return f"identity {sts.get_caller_identity()['Arn']}"
-        except (ClientError, BotoCoreError):
-            return "the connection's identity"
-
-
-_ERRORS: dict[str, tuple[type[exc.ConnectApiError], str]] = {
-    "InvalidRequestException": (
-        exc.InvalidRequestError,
-        "GetFederationToken needs an instance with SAML 2.0 identity management; check the instance's setup.",
-    ),
-    "InvalidParameterException": (
-        exc.InvalidParameterError,
-        "Check the instance ID: 1 to 100 characters, as shown in the instance ARN.",
-    ),
-    "ResourceNotFoundException": (
-        exc.InstanceNotFoundError,
-        "No such instance in this account and region: check instance_id and region_name.",
-    ),
-    "UserNotFoundException": (
-        exc.UserNotFoundError,
-        "No Connect user matches this identity. Create a Connect user whose username equals the IAM "
-        "user name or role session name (case-sensitive), or pass connect_user= with role_arn=.",
-    ),
-    "DuplicateResourceException": (
-        exc.DuplicateResourceError,
-        "This Connect user federated before through a different IAM role, and Connect keeps that binding: "
-        "call through the role it first federated with.",
-    ),
-    "InternalServiceException": (
-        exc.InternalServiceError,
-        "Amazon Connect failed internally; retry later.",
-    ),
-    "ThrottlingException": (
-        exc.ThrottlingError,
-        "Over the GetFederationToken quota (about 2 requests/s per account and region): spread callers "
-        "out with an Airflow pool or use get_federation_tokens, which paces its calls.",
-    ),
-    "AccessDeniedException": (
-        exc.AccessDeniedError,
-        "Allow connect:GetFederationToken on the instance (and its users) in this identity's IAM policy.",
-    ),
-}
-
-
-def _connection_error(error: BotoCoreError, instance_id: str | None) -> exc.AwsConnectionError:
-    target = f" for instance {instance_id!r}" if instance_id else ""
-    return exc.AwsConnectionError(
-        f"Could not call AWS{target}: {error}. Check the connection's credentials, region and endpoint_url.",
-        error_code=type(error).__name__,
-        instance_id=instance_id,
-    )
-
-
-@contextmanager
-def _paced(client: ConnectClient, quota: TokenBucket | SharedQuota) -> Iterator[None]:
-    """While in the block, every GetFederationToken attempt of ``client`` waits for ``quota``; a 429 drains it."""
-    events = client.meta.events
-    send, retry = "before-send.connect.GetFederationToken", "needs-retry.connect.GetFederationToken"
-    events.register_first(send, lambda **_: quota.acquire(), unique_id="connect-fed-quota-take")
-    events.register(retry, partial(_drain_on_throttle, quota), unique_id="connect-fed-quota-answer")
-    try:
-        yield
-    finally:
-        events.unregister(send, unique_id="connect-fed-quota-take")
-        events.unregister(retry, unique_id="connect-fed-quota-answer")
-
-
-def _drain_on_throttle(bucket: TokenBucket | SharedQuota, response: Any = None, **_: Any) -> None:
-    if response is None:
-        return
-    if response[1].get("Error", {}).get("Code") == "ThrottlingException":
-        bucket.drain()
-    else:
-        bucket.recover()
-
-
-@lru_cache(maxsize=1)
-def _shared_loader() -> botocore.loaders.Loader:
-    return botocore.loaders.create_loader()
-
-
-def _is_root(arn: str) -> bool:
-    return arn.endswith(":root")
-
-
-def _is_local(url: str | None) -> bool:
-    host = urlsplit(url).hostname if url else None
-    if host is None:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

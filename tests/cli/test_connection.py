@@ -17,7 +17,7 @@ from airflow.secrets.environment_variables import EnvironmentVariablesBackend
 from cryptography.fernet import Fernet
 
 from airflow_connect_fed.cli.arguments import build_parser
-from airflow_connect_fed.cli.connection import AwsOptions, CommandLineHook, find_connection
+from airflow_connect_fed.cli.connection import AwsOptions, CommandLineConnection, find_connection
 from airflow_connect_fed.cli.exit_codes import CommandFailed, UsageError
 from tests.cli.conftest import AGENT, Federation
 
@@ -44,13 +44,18 @@ def connection(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AIRFLOW_CONN_CONFIGURED", json.dumps(CONNECTION))
 
 
-def hook(*options: str) -> CommandLineHook:
+def access(*options: str):
+    """What the service logic gets of the connection: region, SSL verification, botocore config."""
+    return cli_connection(*options).federation._access
+
+
+def cli_connection(*options: str) -> CommandLineConnection:
     args = build_parser().parse_args(["get-federation-token", "--instance-id", "i", *options])
-    return CommandLineHook(AwsOptions.from_args(args))
+    return CommandLineConnection(AwsOptions.from_args(args))
 
 
 def test_connection_values_apply_without_options():
-    config = hook("--conn-id", "configured").conn_config
+    config = cli_connection("--conn-id", "configured").conn_config
     assert (config.conn_id, config.aws_access_key_id, config.aws_session_token) == (
         "configured",
         "AKIACONNECTIONKEY000",
@@ -65,7 +70,7 @@ def test_connection_values_apply_without_options():
 
 
 def test_profile_replaces_the_credentials_only():
-    config = hook("--conn-id", "configured", "--profile", "agent").conn_config
+    config = cli_connection("--conn-id", "configured", "--profile", "agent").conn_config
     assert config.profile_name == "agent"
     assert (config.aws_access_key_id, config.aws_secret_access_key, config.aws_session_token) == (
         None,
@@ -76,7 +81,7 @@ def test_profile_replaces_the_credentials_only():
 
 
 def test_endpoint_url_replaces_connect_and_sts_endpoints():
-    config = hook("--conn-id", "configured", "--endpoint-url", "http://127.0.0.1:5000").conn_config
+    config = cli_connection("--conn-id", "configured", "--endpoint-url", "http://127.0.0.1:5000").conn_config
     assert config.endpoint_url == "http://127.0.0.1:5000"
     assert config.get_service_endpoint_url("connect") == "http://127.0.0.1:5000"
     assert config.get_service_endpoint_url("sts") == "http://127.0.0.1:5000"
@@ -85,24 +90,27 @@ def test_endpoint_url_replaces_connect_and_sts_endpoints():
 
 
 def test_region_and_ssl_options_win():
-    assert hook("--conn-id", "configured", "--region", "ap-southeast-2").region_name == "ap-southeast-2"
-    assert hook("--conn-id", "configured", "--no-verify-ssl").verify is False
-    assert hook("--conn-id", "configured", "--ca-bundle", "/cli/ca.pem").verify == "/cli/ca.pem"
+    assert (
+        cli_connection("--conn-id", "configured", "--region", "ap-southeast-2").federation.region_name
+        == "ap-southeast-2"
+    )
+    assert access("--conn-id", "configured", "--no-verify-ssl").verify is False
+    assert access("--conn-id", "configured", "--ca-bundle", "/cli/ca.pem").verify == "/cli/ca.pem"
 
 
 def test_timeouts_merge_into_the_connections_config():
-    config = hook("--conn-id", "configured", "--cli-connect-timeout", "7").config
+    config = access("--conn-id", "configured", "--cli-connect-timeout", "7").config
     assert (config.connect_timeout, config.read_timeout) == (7, 30)
     assert config.retries == {"total_max_attempts": 1}
 
 
 def test_zero_timeout_means_none():
-    config = hook("--cli-read-timeout", "0", "--cli-connect-timeout", "0").config
+    config = access("--cli-read-timeout", "0", "--cli-connect-timeout", "0").config
     assert (config.read_timeout, config.connect_timeout) == (None, None)
 
 
 def test_default_retries_without_configured_ones():
-    assert hook("--cli-read-timeout", "5").config.retries == {"mode": "standard", "total_max_attempts": 5}
+    assert access("--cli-read-timeout", "5").config.retries == {"mode": "standard", "total_max_attempts": 5}
 
 
 def test_a_non_aws_connection_is_a_usage_error(monkeypatch):
@@ -112,7 +120,7 @@ def test_a_non_aws_connection_is_a_usage_error(monkeypatch):
         match=r"connection 'database' \(from the environment variable AIRFLOW_CONN_DATABASE\) has type "
         "'postgres'; connect-fed needs an 'aws'",
     ):
-        hook("--conn-id", "database").conn_config  # noqa: B018
+        cli_connection("--conn-id", "database").conn_config  # noqa: B018
 
 
 def test_options_from_args():
@@ -165,7 +173,7 @@ def warnings_of(caplog) -> list[str]:
 
 def test_debug_names_the_source(caplog):
     caplog.set_level(logging.DEBUG, logger="airflow_connect_fed")
-    hook("--conn-id", "configured").conn_config  # noqa: B018
+    cli_connection("--conn-id", "configured").conn_config  # noqa: B018
     assert "Airflow connection 'configured' read from the environment variable AIRFLOW_CONN_CONFIGURED" in [
         r.getMessage() for r in caplog.records
     ]
@@ -186,7 +194,7 @@ def test_the_lookup_includes_the_metadata_database():
 
 def test_missing_explicit_connection_names_the_sources_tried():
     with pytest.raises(UsageError) as raised:
-        hook("--conn-id", "nowhere").conn_config  # noqa: B018
+        cli_connection("--conn-id", "nowhere").conn_config  # noqa: B018
     message = str(raised.value)
     assert message.startswith(
         "Airflow connection 'nowhere' (--conn-id) was not found. Looked in: environment variable "
@@ -198,11 +206,11 @@ def test_missing_explicit_connection_names_the_sources_tried():
 
 def test_explicit_aws_default_never_falls_back(caplog):
     with pytest.raises(UsageError, match=r"'aws_default' \(--conn-id\) was not found"):
-        hook("--conn-id", "aws_default").conn_config  # noqa: B018
+        cli_connection("--conn-id", "aws_default").conn_config  # noqa: B018
 
 
 def test_missing_aws_default_is_boto3s_default_chain_announced(caplog):
-    config = hook().conn_config
+    config = cli_connection().conn_config
     assert (config.aws_access_key_id, config.profile_name, config.endpoint_url) == (None, None, None)
     [warning] = warnings_of(caplog)
     assert warning.startswith(
@@ -227,7 +235,7 @@ def test_missing_aws_default_names_the_profile_the_chain_uses(caplog, tmp_path, 
     monkeypatch.setenv("AWS_PROFILE", "dev")
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
-    hook().conn_config  # noqa: B018
+    cli_connection().conn_config  # noqa: B018
     [warning] = warnings_of(caplog)
     assert (
         "credentials from the shared credentials file, profile 'dev', access key ****************1234"
@@ -236,7 +244,7 @@ def test_missing_aws_default_names_the_profile_the_chain_uses(caplog, tmp_path, 
 
 
 def test_missing_aws_default_with_profile_is_explicit_and_quiet(caplog):
-    config = hook("--profile", "agent").conn_config
+    config = cli_connection("--profile", "agent").conn_config
     assert (config.profile_name, config.aws_access_key_id) == ("agent", None)
     assert warnings_of(caplog) == []
 
@@ -249,7 +257,7 @@ def test_missing_aws_default_without_any_credentials_fails(monkeypatch):
         match=r"'aws_default' is not defined \(looked in: .*\), and boto3's default credential chain found "
         r"no credentials\. Define the connection, pass --conn-id or --profile",
     ):
-        hook().conn_config  # noqa: B018
+        cli_connection().conn_config  # noqa: B018
 
 
 def test_connection_from_the_configured_secrets_backend_comes_first(sources, monkeypatch, caplog):
@@ -258,7 +266,7 @@ def test_connection_from_the_configured_secrets_backend_comes_first(sources, mon
         "AIRFLOW_CONN_VAULTED", json.dumps({"conn_type": "aws", "login": "AKIAFROMENVIRONMENT0"})
     )
     sources(InMemory(), EnvironmentVariablesBackend())
-    assert hook("--conn-id", "vaulted").conn_config.aws_access_key_id == "AKIAFROMVAULT0000000"
+    assert cli_connection("--conn-id", "vaulted").conn_config.aws_access_key_id == "AKIAFROMVAULT0000000"
     assert "Airflow connection 'vaulted' read from the secrets backend InMemory ([secrets] backend)" in [
         r.getMessage() for r in caplog.records
     ]
@@ -267,7 +275,7 @@ def test_connection_from_the_configured_secrets_backend_comes_first(sources, mon
 def test_unreadable_source_is_named_with_the_reason(sources):
     sources(Unreachable(), EnvironmentVariablesBackend())
     with pytest.raises(UsageError) as raised:
-        hook("--conn-id", "nowhere").conn_config  # noqa: B018
+        cli_connection("--conn-id", "nowhere").conn_config  # noqa: B018
     assert (
         "Looked in: secrets backend Unreachable ([secrets] backend): skipped, could not be read "
         "(ConnectionError: vault.example:8200 refused the connection); environment variable "
@@ -279,7 +287,7 @@ def test_unreadable_source_is_named_with_the_reason(sources):
 def test_default_connection_is_not_replaced_when_a_source_was_skipped(sources):
     sources(Unreachable(), EnvironmentVariablesBackend())
     with pytest.raises(UsageError) as raised:
-        hook().conn_config  # noqa: B018
+        cli_connection().conn_config  # noqa: B018
     message = str(raised.value)
     assert message.startswith(
         "Airflow connection 'aws_default' (the default --conn-id) was not found, but a source could not be "
@@ -290,7 +298,7 @@ def test_default_connection_is_not_replaced_when_a_source_was_skipped(sources):
 
 def test_connection_found_after_a_skipped_source_is_announced(sources, caplog):
     sources(Unreachable(), EnvironmentVariablesBackend())
-    assert hook("--conn-id", "configured").conn_config.aws_access_key_id == "AKIACONNECTIONKEY000"
+    assert cli_connection("--conn-id", "configured").conn_config.aws_access_key_id == "AKIACONNECTIONKEY000"
     assert warnings_of(caplog) == [
         "Airflow connection 'configured' read from the environment variable AIRFLOW_CONN_CONFIGURED, after "
         "skipping a source Airflow reads first: secrets backend Unreachable ([secrets] backend): skipped, "
@@ -316,7 +324,7 @@ def test_a_backend_that_denies_access_ends_the_lookup(sources):
         match=r"'configured': the secrets backend Denying \(\[secrets\] backend\) denied access "
         r"\(AirflowSecretsBackendAccessDenied: team 'blue' may not read it\)",
     ):
-        hook("--conn-id", "configured").conn_config  # noqa: B018
+        cli_connection("--conn-id", "configured").conn_config  # noqa: B018
 
 
 # --- The metadata database, in a separate Airflow home: console script against the emulator ---------

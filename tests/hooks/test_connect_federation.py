@@ -263,7 +263,7 @@ class TestConnection:
         sts = boto3.client("sts", region_name="us-east-1")
         with Stubber(sts) as stub:
             stub.add_response("get_caller_identity", root)
-            hook._sts_client = lambda session: sts  # type: ignore[method-assign]
+            hook.federation._sts_client = lambda session: sts  # type: ignore[method-assign]
             ok, message = hook.test_connection()
         assert ok is False
         assert "account root" in message

@@ -135,8 +135,8 @@ def test_a_local_connect_endpoint_with_sts_elsewhere_is_warned_about(
     connection["extra"]["service_config"] = {"connect": {"endpoint_url": connect_emulator.endpoint_url}}
     monkeypatch.setenv("AIRFLOW_CONN_SPLIT", json.dumps(connection))
     hook = ConnectFederationHook(aws_conn_id="split")
-    hook._warn_if_sts_leaves_a_local_endpoint()
-    hook._warn_if_sts_leaves_a_local_endpoint()
+    hook.federation._warn_if_sts_leaves_a_local_endpoint()
+    hook.federation._warn_if_sts_leaves_a_local_endpoint()
     warnings = [m for m in log_messages() if "calls Connect on the local endpoint" in m]
     assert len(warnings) == 1
     assert (

@@ -1,0 +1,476 @@
+"""The service logic of GetFederationToken, once: checks, AssumeRole, the call, errors, pacing, quota.
+
+:class:`FederationClient` works on an :class:`AwsAccess`, what it needs of an AWS connection.
+``ConnectFederationHook`` and the ``connect-fed`` command are thin adapters that build one.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cached_property, lru_cache, partial
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import boto3
+import botocore.loaders
+import botocore.session
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from airflow_connect_fed import exceptions as exc
+from airflow_connect_fed.aws_error import error_parts
+from airflow_connect_fed.connect_user import connect_user_list, validate_connect_user
+from airflow_connect_fed.hooks.session_credentials import SessionCredentials
+from airflow_connect_fed.instance import InstanceRef
+from airflow_connect_fed.pacing import (
+    TokenBucket,
+    configured_pacing,
+    configured_shared_quota_conn_id,
+)
+from airflow_connect_fed.sensitive import protect
+from airflow_connect_fed.token import FederationToken
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from airflow.providers.amazon.aws.utils.connection_wrapper import AwsConnectionWrapper
+    from mypy_boto3_connect import ConnectClient
+    from mypy_boto3_sts import STSClient
+    from mypy_boto3_sts.type_defs import CredentialsTypeDef
+
+    from airflow_connect_fed.shared_quota import SharedQuota
+
+#: botocore's standard retry mode: at most 5 attempts in all, jittered exponential backoff for
+#: throttling and 5xx answers, no retry for other 4xx.
+DEFAULT_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 5})
+
+_ROOT_REFUSAL = "cannot be used for federation with"
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Caller:
+    """Who calls GetFederationToken: the identity the token will belong to."""
+
+    client: ConnectClient
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class AwsAccess:
+    """What the service logic needs of an AWS connection.
+
+    :param conn_id: the Airflow connection's id, for messages.
+    :param connection: the amazon provider's view of it (endpoints per service, ``role_arn``).
+    :param session: a boto3 session for a region (``None``: the connection's), from the connection.
+    :param connect_client: the connection's own Connect client for a region (``None``: the connection's).
+    :param config: botocore config for every client.
+    :param verify: SSL verification, or a CA bundle path.
+    """
+
+    conn_id: str | None
+    connection: AwsConnectionWrapper
+    session: Callable[[str | None], boto3.session.Session]
+    connect_client: Callable[[str | None], ConnectClient]
+    config: Config
+    verify: bool | str | None
+
+
+class FederationClient:
+    """GetFederationToken for one connection: single and per-agent tokens, bulk paced to the quota.
+
+    :param access: the connection, looked up on first use: every input is checked before.
+    :param region_name: the region asked for explicitly (an instance ARN's may not contradict it).
+    :param shared_quota_conn_id: Airflow ``redis`` connection of the deployment-wide quota;
+        default ``[connect_federation] shared_quota_conn_id``. Unset: pacing in this process only.
+    """
+
+    def __init__(
+        self,
+        access: Callable[[], AwsAccess],
+        shared_quota_conn_id: str | None = None,
+        region_name: str | None = None,
+    ) -> None:
+        self._access_of = access
+        self.region_name = region_name
+        self.shared_quota_conn_id = shared_quota_conn_id
+        self._endpoints_checked = False
+
+    @cached_property
+    def _access(self) -> AwsAccess:
+        return self._access_of()
+
+    def get_federation_token(
+        self, instance_id: str, *, connect_user: str | None = None, role_arn: str | None = None
+    ) -> FederationToken:
+        """Return the federation token of the calling identity, or of ``connect_user`` via ``role_arn``.
+
+        :param instance_id: Connect instance ID or instance ARN.
+        :param connect_user: Connect username; the role session is named after it.
+        :param role_arn: IAM role whose sessions map to Connect users (required with ``connect_user``).
+        """
+        instance = InstanceRef.parse(instance_id)
+        region = instance.resolve_region(self.region_name)
+        if connect_user is None and role_arn is not None:
+            raise exc.InvalidConnectUserError(
+                f"role_arn {role_arn!r} was given without connect_user. Pass connect_user, the Connect "
+                "username to use as the role session name, or drop role_arn to call as the connection's identity."
+            )
+        if connect_user is not None:
+            validate_connect_user(connect_user, role_arn)
+        self._warn_if_sts_leaves_a_local_endpoint()
+        quota = self._shared_quota(instance, region, role_arn, *configured_pacing(None, None))
+        if connect_user is None:
+            caller = _Caller(self._connect_client(region))
+        else:
+            assert role_arn is not None  # checked by validate_connect_user
+            session = self._access.session(region)
+            caller = self._assume_connect_user(
+                session, self._sts_client(session), region, connect_user, role_arn
+            )
+        if quota is None:  # one call: nothing to pace in this process
+            return self._federate(instance, caller)
+        with _paced(caller.client, quota):
+            return self._federate(instance, caller)
+
+    def get_federation_tokens(
+        self,
+        instance_id: str,
+        connect_users: list[str],
+        *,
+        role_arn: str,
+        requests_per_second: float | None = None,
+        burst: int | None = None,
+        max_workers: int = 4,
+        on_token: Callable[[str, FederationToken], None] | None = None,
+    ) -> dict[str, FederationToken | exc.ConnectFederationError]:
+        """Get a token for each Connect user, paced to the GetFederationToken quota.
+
+        One token bucket paces every attempt (retries included) of every user; a
+        throttled answer empties it, so all callers back off. A user's error is
+        returned as that user's value and does not stop the others.
+
+        :param instance_id: Connect instance ID or instance ARN.
+        :param connect_users: Connect usernames; each becomes the session name of ``role_arn``.
+        :param role_arn: IAM role whose sessions map to Connect users.
+        :param requests_per_second: sustained GetFederationToken rate for this account and region
+            (default ``[connect_federation] requests_per_second``, 2).
+        :param burst: requests allowed at once before pacing starts (default ``[connect_federation] burst``, 5).
+        :param max_workers: threads assuming roles and calling Connect; the bucket sets the pace.
+        :param on_token: called in the worker thread with each user's token as soon as it arrives
+            (e.g. to store it, so a killed task loses only the tokens in flight); a
+            ``ConnectFederationError`` it raises becomes that user's value.
+        """
+        instance = InstanceRef.parse(instance_id)
+        region = instance.resolve_region(self.region_name)
+        users = connect_user_list(connect_users, role_arn)
+        rate, burst = configured_pacing(requests_per_second, burst)
+        self._warn_if_sts_leaves_a_local_endpoint()
+        quota = self._shared_quota(instance, region, role_arn, rate, burst) or TokenBucket(rate, burst)
+        session = self._access.session(region)
+        sts = self._sts_client(session)
+        sessions = SessionCredentials()
+        client = self._shared_connect_client(region, sessions)
+
+        def one(user: str) -> FederationToken | exc.ConnectFederationError:
+            try:
+                sessions.use(self._assume_role(sts, user, role_arn))
+                caller = _Caller(client, f"assumed-role session {user!r} of {role_arn}")
+                token = self._federate(instance, caller)
+                if on_token is not None:
+                    on_token(user, token)
+            except exc.ConnectFederationError as error:
+                return error
+            return token
+
+        with (
+            _paced(client, quota),
+            ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(users)))) as pool,
+        ):
+            return dict(zip(users, pool.map(one, users), strict=True))
+
+    def caller_arn(self) -> str:
+        """The ARN of the identity the connection authenticates as (STS ``GetCallerIdentity``).
+
+        Raises botocore's ``ClientError`` or ``BotoCoreError`` when STS cannot answer.
+        """
+        self._warn_if_sts_leaves_a_local_endpoint()
+        sts = self._sts_client(self._access.session(self.region_name))
+        return str(sts.get_caller_identity()["Arn"])
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Resolve the connection's identity; fail for the account root, which Connect never federates."""
+        self._warn_if_sts_leaves_a_local_endpoint()
+        try:
+            identity = self._sts_client(self._access.session(None)).get_caller_identity()
+        except (ClientError, BotoCoreError) as error:
+            return False, f"Could not resolve the connection's AWS identity: {error}"
+        arn = identity["Arn"]
+        if _is_root(arn):
+            return False, (
+                f"The connection authenticates as the account root ({arn}). Amazon Connect refuses root "
+                "credentials for federation: use an IAM user or role that maps to a Connect user."
+            )
+        region = self._access.connection.region_name or "default"
+        return True, (
+            f"Connected as {arn} (account {identity['Account']}, region {region}). "
+            "GetFederationToken returns the token of the Connect user this identity maps to."
+        )
+
+    def _shared_quota(
+        self, instance: InstanceRef, region: str | None, role_arn: str | None, rate: float, burst: int
+    ) -> SharedQuota | None:
+        """The deployment-wide quota of the call's account and region, if one is configured.
+
+        Redis is checked to answer before anything calls AWS; the account is the instance ARN's,
+        else the role's, else the connection's identity's (one STS call).
+        """
+        conn_id = configured_shared_quota_conn_id(self.shared_quota_conn_id)
+        if conn_id is None:
+            return None
+        from airflow_connect_fed.shared_quota import SharedQuota, redis_client
+
+        client = redis_client(conn_id)
+        account = instance.account or (role_arn.split(":")[4] if role_arn else None)
+        if account is None:
+            account = self.caller_arn().split(":")[4]
+        region = region or self._access.session(region).region_name or "default"
+        return SharedQuota(client, conn_id, account, region, rate, burst)
+
+    def _warn_if_sts_leaves_a_local_endpoint(self) -> None:
+        """Warn when Connect is called on a local endpoint (an emulator) but STS calls would go elsewhere."""
+        connect = self._access.connection.get_service_endpoint_url("connect")
+        if self._endpoints_checked or not _is_local(connect):
+            return
+        self._endpoints_checked = True
+        sts = {"STS": self._access.connection.get_service_endpoint_url("sts")}
+        if self._access.connection.role_arn:
+            sts["STS for the connection's role_arn"] = self._access.connection.get_service_endpoint_url(
+                "sts", sts_connection_assume=True
+            )
+        for name, url in sts.items():
+            if not _is_local(url):
+                log.warning(
+                    "Connection %r calls Connect on the local endpoint %s, but %s goes to %s with the same "
+                    'keys. Point STS at it too: add {"service_config": {"sts": {"endpoint_url": %r}}} '
+                    "to the connection's extra.",
+                    self._access.conn_id,
+                    connect,
+                    name,
+                    url or "AWS's own endpoint",
+                    connect,
+                )
+
+    def _connect_client(self, region: str | None) -> ConnectClient:
+        return protect(self._access.connect_client(region))
+
+    def _sts_client(self, session: boto3.session.Session) -> STSClient:
+        return protect(
+            session.client(
+                "sts",
+                endpoint_url=self._access.connection.get_service_endpoint_url("sts"),
+                config=self._access.config,
+                verify=self._access.verify,
+            )
+        )
+
+    def _assume_connect_user(
+        self,
+        session: boto3.session.Session,
+        sts: STSClient,
+        region: str | None,
+        connect_user: str,
+        role_arn: str,
+    ) -> _Caller:
+        """Assume ``role_arn`` as session ``connect_user`` and return a Connect client for that session."""
+        credentials = self._assume_role(sts, connect_user, role_arn)
+        client = protect(
+            session.client(
+                "connect",
+                region_name=region,
+                endpoint_url=self._access.connection.get_service_endpoint_url("connect"),
+                config=self._access.config,
+                verify=self._access.verify,
+                aws_access_key_id=credentials["AccessKeyId"],
+                aws_secret_access_key=credentials["SecretAccessKey"],
+                aws_session_token=credentials["SessionToken"],
+            )
+        )
+        return _Caller(client, f"assumed-role session {connect_user!r} of {role_arn}")
+
+    def _assume_role(self, sts: STSClient, connect_user: str, role_arn: str) -> CredentialsTypeDef:
+        """The credentials of role session ``connect_user``, whose identity maps to that Connect user."""
+        try:
+            return sts.assume_role(RoleArn=role_arn, RoleSessionName=connect_user)["Credentials"]
+        except ClientError as error:
+            code, message, status = error_parts(error)
+            advice = (
+                "Give the connection an IAM user's or role's keys: AWS lets no account root assume a role."
+                if "root account" in message
+                else "Check that the connection's identity may call sts:AssumeRole on that role and that its "
+                "trust policy allows it."
+            )
+            raise exc.AssumeRoleError(
+                f"Could not assume role {role_arn} with session name {connect_user!r} for Connect user "
+                f"{connect_user!r}: {code}: {message.rstrip('.')}. {advice}",
+                error_code=code,
+                status_code=status,
+            ) from None
+        except BotoCoreError as error:
+            raise _connection_error(error, None) from None
+
+    def _shared_connect_client(self, region: str | None, sessions: SessionCredentials) -> ConnectClient:
+        """One Connect client for a whole batch, signing with the session bound to the calling thread."""
+        botocore_session = botocore.session.get_session()
+        # Every batch of the process shares one loader: Connect's parsed model is about 20 MiB.
+        botocore_session.register_component("data_loader", _shared_loader())
+        resolver = botocore_session.get_component("credential_provider")
+        resolver.insert_before("env", sessions.provider())
+        session = boto3.session.Session(botocore_session=botocore_session, region_name=region)
+        return protect(
+            session.client(
+                "connect",
+                region_name=region or self._access.session(None).region_name,
+                endpoint_url=self._access.connection.get_service_endpoint_url("connect"),
+                config=self._access.config,
+                verify=self._access.verify,
+            )
+        )
+
+    def _federate(self, instance: InstanceRef, caller: _Caller) -> FederationToken:
+        try:
+            response = caller.client.get_federation_token(InstanceId=instance.instance_id)
+        except ClientError as error:
+            raise self._translate(error, instance, caller) from None
+        except BotoCoreError as error:
+            raise _connection_error(error, instance.instance_id) from None
+        token = FederationToken.from_dict(response, instance_id=instance.instance_id)
+        token.mask()
+        return token
+
+    def _translate(self, error: ClientError, instance: InstanceRef, caller: _Caller) -> exc.ConnectApiError:
+        code, message, status = error_parts(error)
+        identity = caller.description or self._describe_caller(caller)
+        if _ROOT_REFUSAL in message:
+            return exc.RootCredentialsError(
+                f"Amazon Connect refuses to federate the account root ({identity}) on instance "
+                f"{instance.instance_id!r}. Use an IAM user, or a role session, whose name matches a Connect "
+                "user: set the connection's credentials or pass connect_user= and role_arn=.",
+                error_code=code,
+                status_code=status,
+                instance_id=instance.instance_id,
+            )
+        error_class, advice = _ERRORS.get(code, (exc.ConnectApiError, ""))
+        attempts = error.response.get("ResponseMetadata", {}).get("RetryAttempts", 0)
+        retried = f" after {attempts + 1} attempts" if attempts else ""
+        return error_class(
+            f"GetFederationToken for instance {instance.instance_id!r} as {identity} failed{retried} with "
+            f"{code} (HTTP {status}): {message} {advice}".rstrip(),
+            error_code=code,
+            status_code=status,
+            instance_id=instance.instance_id,
+        )
+
+    def _describe_caller(self, caller: _Caller) -> str:
+        """Name the calling identity for an error message; best effort, one extra STS call."""
+        try:
+            sts = self._sts_client(self._access.session(caller.client.meta.region_name))
+            return f"identity {sts.get_caller_identity()['Arn']}"
+        except (ClientError, BotoCoreError):
+            return "the connection's identity"
+
+
+_ERRORS: dict[str, tuple[type[exc.ConnectApiError], str]] = {
+    "InvalidRequestException": (
+        exc.InvalidRequestError,
+        "GetFederationToken needs an instance with SAML 2.0 identity management; check the instance's setup.",
+    ),
+    "InvalidParameterException": (
+        exc.InvalidParameterError,
+        "Check the instance ID: 1 to 100 characters, as shown in the instance ARN.",
+    ),
+    "ResourceNotFoundException": (
+        exc.InstanceNotFoundError,
+        "No such instance in this account and region: check instance_id and region_name.",
+    ),
+    "UserNotFoundException": (
+        exc.UserNotFoundError,
+        "No Connect user matches this identity. Create a Connect user whose username equals the IAM "
+        "user name or role session name (case-sensitive), or pass connect_user= with role_arn=.",
+    ),
+    "DuplicateResourceException": (
+        exc.DuplicateResourceError,
+        "This Connect user federated before through a different IAM role, and Connect keeps that binding: "
+        "call through the role it first federated with.",
+    ),
+    "InternalServiceException": (
+        exc.InternalServiceError,
+        "Amazon Connect failed internally; retry later.",
+    ),
+    "ThrottlingException": (
+        exc.ThrottlingError,
+        "Over the GetFederationToken quota (about 2 requests/s per account and region): spread callers "
+        "out with an Airflow pool or use get_federation_tokens, which paces its calls.",
+    ),
+    "AccessDeniedException": (
+        exc.AccessDeniedError,
+        "Allow connect:GetFederationToken on the instance (and its users) in this identity's IAM policy.",
+    ),
+}
+
+
+def _connection_error(error: BotoCoreError, instance_id: str | None) -> exc.AwsConnectionError:
+    target = f" for instance {instance_id!r}" if instance_id else ""
+    return exc.AwsConnectionError(
+        f"Could not call AWS{target}: {error}. Check the connection's credentials, region and endpoint_url.",
+        error_code=type(error).__name__,
+        instance_id=instance_id,
+    )
+
+
+@contextmanager
+def _paced(client: ConnectClient, quota: TokenBucket | SharedQuota) -> Iterator[None]:
+    """While in the block, every GetFederationToken attempt of ``client`` waits for ``quota``; a 429 drains it."""
+    events = client.meta.events
+    send, retry = "before-send.connect.GetFederationToken", "needs-retry.connect.GetFederationToken"
+    events.register_first(send, lambda **_: quota.acquire(), unique_id="connect-fed-quota-take")
+    events.register(retry, partial(_drain_on_throttle, quota), unique_id="connect-fed-quota-answer")
+    try:
+        yield
+    finally:
+        events.unregister(send, unique_id="connect-fed-quota-take")
+        events.unregister(retry, unique_id="connect-fed-quota-answer")
+
+
+def _drain_on_throttle(bucket: TokenBucket | SharedQuota, response: Any = None, **_: Any) -> None:
+    if response is None:
+        return
+    if response[1].get("Error", {}).get("Code") == "ThrottlingException":
+        bucket.drain()
+    else:
+        bucket.recover()
+
+
+@lru_cache(maxsize=1)
+def _shared_loader() -> botocore.loaders.Loader:
+    return botocore.loaders.create_loader()
+
+
+def _is_root(arn: str) -> bool:
+    return arn.endswith(":root")
+
+
+def _is_local(url: str | None) -> bool:
+    host = urlsplit(url).hostname if url else None
+    if host is None:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
