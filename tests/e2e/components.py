@@ -39,6 +39,7 @@ class AirflowProcess:
                 start_new_session=True,
             )
         self.descendants: list[psutil.Process] = []
+        self.stop_seconds = 0.0  # how long stop() took
 
     def output(self) -> bytes:
         return self.stdout_path.read_bytes() + self.stderr_path.read_bytes()
@@ -51,21 +52,25 @@ class AirflowProcess:
         return "\n".join(parts)
 
     def stop(self, grace: float = 20.0) -> None:
-        """SIGTERM the process group, then SIGKILL whatever is left of it and of its descendants.
+        """SIGTERM the process group (twice: the dag-processor sometimes ignores the first), then
+        SIGKILL whatever is left of it and of its descendants.
 
         Task processes run in process groups of their own, so descendants are collected by pid
         first and ended one by one.
         """
         if self.popen.poll() is not None:
             return
+        began = time.monotonic()
         with contextlib.suppress(psutil.NoSuchProcess):
             self.descendants = psutil.Process(self.popen.pid).children(recursive=True)
         descendants = self.descendants
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.popen.pid, signal.SIGTERM)
-        try:
-            self.popen.wait(grace)
-        except subprocess.TimeoutExpired:
+        for wait in (grace / 2, grace / 2):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.popen.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.popen.wait(wait)
+                break
+        else:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.popen.pid, signal.SIGKILL)
             self.popen.wait(10)
@@ -74,6 +79,7 @@ class AirflowProcess:
             with contextlib.suppress(psutil.NoSuchProcess):
                 process.kill()
         psutil.wait_procs(alive, timeout=5)
+        self.stop_seconds = time.monotonic() - began
 
 
 class ScheduledAirflow(AirflowSandbox):
@@ -160,6 +166,98 @@ class ScheduledAirflow(AirflowSandbox):
         """(run_id, run_type, state) of ``dag_id``'s runs, oldest first."""
         query = "SELECT run_id, run_type, state FROM dag_run WHERE dag_id = ? ORDER BY id"
         return self.rows(query, dag_id, live=live)
+
+    def wait_for_dag(self, dag_id: str, timeout: float = 120.0) -> None:
+        """Until the dag-processor has serialized ``dag_id`` into the metadata DB."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.check_running()
+            if self.rows("SELECT dag_id FROM serialized_dag WHERE dag_id = ?", dag_id, live=True):
+                return
+            time.sleep(0.5)
+        raise AssertionError(
+            f"the dag-processor did not parse {dag_id} within {timeout:.0f} s\n{self.tails()}"
+        )
+
+
+class CeleryAirflow(ScheduledAirflow):
+    """A ScheduledAirflow shaped like a production deployment: the metadata DB on PostgreSQL and the
+    CeleryExecutor with Redis as its broker; ``start_worker`` adds Celery workers.
+
+    :param database_url: SQLAlchemy URL of the metadata DB (``postgresql+psycopg2://...``).
+    :param database_dsn: the same database as a libpq string, for the test's own queries.
+    :param broker_url: Celery broker (``redis://HOST:PORT/DB``).
+    :param result_backend: Celery result backend (``db+postgresql+psycopg2://...``: a bare
+        ``db+postgresql://`` means psycopg 3 under SQLAlchemy 2.1).
+    """
+
+    def __init__(
+        self,
+        *args,
+        database_url: str,
+        database_dsn: str,
+        broker_url: str,
+        result_backend: str,
+        parallelism: int = 8,
+        **kwargs,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.database_dsn = database_dsn
+        self.broker_url = broker_url
+        self.env.update(
+            {
+                "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+                "AIRFLOW__CORE__PARALLELISM": str(parallelism),
+                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": database_url,
+                "AIRFLOW__CELERY__BROKER_URL": broker_url,
+                "AIRFLOW__CELERY__RESULT_BACKEND": result_backend,
+                "AIRFLOW__CELERY__WORKER_PREFETCH_MULTIPLIER": "1",
+            }
+        )
+
+    def start_worker(self, name: str, concurrency: int = 2) -> AirflowProcess:
+        """``airflow celery worker`` as Celery node ``NAME@<host>`` (its output files are named ``name``)."""
+        return self.start(
+            name,
+            "celery",
+            "worker",
+            "--celery-hostname",
+            f"{name}@%h",
+            "--concurrency",
+            str(concurrency),
+            "--skip-serve-logs",
+        )
+
+    def wait_for_workers(self, names: list[str], timeout: float = 120.0) -> list[str]:
+        """Until a Celery node ``NAME@...`` answers a broadcast ping for each of ``names``; their node names."""
+        from celery import Celery
+
+        app = Celery(broker=self.broker_url)
+        deadline = time.monotonic() + timeout
+        answered: list[str] = []
+        try:
+            while time.monotonic() < deadline:
+                self.check_running()
+                answered = sorted(node for reply in app.control.ping(timeout=1.0) for node in reply)
+                if all(any(node.startswith(f"{name}@") for node in answered) for name in names):
+                    return answered
+                time.sleep(0.5)
+        finally:
+            app.close()
+        raise AssertionError(
+            f"Celery workers {names} did not all answer a ping within {timeout:.0f} s (answered: {answered})\n"
+            f"{self.tails()}"
+        )
+
+    def rows(self, query: str, *args: object, live: bool = False) -> list[tuple]:
+        """Query the PostgreSQL metadata DB (``?`` placeholders, as for SQLite); ``live`` changes nothing."""
+        import psycopg2
+
+        with contextlib.closing(psycopg2.connect(self.database_dsn, connect_timeout=10)) as conn:
+            conn.autocommit = True
+            with conn.cursor() as cursor:
+                cursor.execute(query.replace("?", "%s"), args)
+                return cursor.fetchall()
 
 
 def _free_port() -> int:
