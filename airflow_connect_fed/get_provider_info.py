@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_connect_fed import __version__
-from airflow_connect_fed.pacing import DEFAULT_BURST, DEFAULT_REQUESTS_PER_SECOND
+from airflow_connect_fed._client.pacing import DEFAULT_BURST, DEFAULT_REQUESTS_PER_SECOND
 
 
 def get_provider_info() -> dict[str, Any]:

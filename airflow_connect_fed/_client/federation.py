@@ -22,16 +22,16 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from airflow_connect_fed import exceptions as exc
-from airflow_connect_fed.aws_error import error_parts
-from airflow_connect_fed.connect_user import connect_user_list, validate_connect_user
-from airflow_connect_fed.hooks.session_credentials import SessionCredentials
-from airflow_connect_fed.instance import InstanceRef
-from airflow_connect_fed.pacing import (
+from airflow_connect_fed._client.aws_error import error_parts
+from airflow_connect_fed._client.connect_user import connect_user_list, validate_connect_user
+from airflow_connect_fed._client.instance import InstanceRef
+from airflow_connect_fed._client.pacing import (
     TokenBucket,
     configured_pacing,
     configured_shared_quota_conn_id,
 )
-from airflow_connect_fed.sensitive import protect
+from airflow_connect_fed._client.sensitive import protect
+from airflow_connect_fed._client.session_credentials import SessionCredentials
 from airflow_connect_fed.token import FederationToken
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sts import STSClient
     from mypy_boto3_sts.type_defs import CredentialsTypeDef
 
-    from airflow_connect_fed.shared_quota import SharedQuota
+    from airflow_connect_fed._client.shared_quota import SharedQuota
 
 #: botocore's standard retry mode: at most 5 attempts in all, jittered exponential backoff for
 #: throttling and 5xx answers, no retry for other 4xx.
@@ -232,7 +232,7 @@ class FederationClient:
         conn_id = configured_shared_quota_conn_id(self.shared_quota_conn_id)
         if conn_id is None:
             return None
-        from airflow_connect_fed.shared_quota import SharedQuota, redis_client
+        from airflow_connect_fed._client.shared_quota import SharedQuota, redis_client
 
         client = redis_client(conn_id)
         account = instance.account or (role_arn.split(":")[4] if role_arn else None)

@@ -3,7 +3,7 @@
 Amazon Connect's quota (about 2 requests/s, burst 5) is per account and region, shared by
 every process that calls. :class:`SharedQuota` keeps the bucket of one account and region in a
 Redis hash and changes it with one Lua script, so every take, every back-off after a 429 and
-every recovery is atomic across hosts. It behaves as :class:`~airflow_connect_fed.pacing.TokenBucket`
+every recovery is atomic across hosts. It behaves as :class:`~airflow_connect_fed._client.pacing.TokenBucket`
 does in one process: a 429 seen by any process empties the bucket and slows the rate by 10%
 (down to half), each unthrottled answer gives back 5%.
 
@@ -22,8 +22,8 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
+from airflow_connect_fed._client.pacing import TokenBucket, validate_pacing
 from airflow_connect_fed.exceptions import InvalidInputError, SharedQuotaError
-from airflow_connect_fed.pacing import TokenBucket, validate_pacing
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -142,7 +142,7 @@ def redis_client(conn_id: object) -> Any:
     except AirflowNotFoundException:
         raise SharedQuotaError(
             f"shared_quota_conn_id {conn_id!r} names no Airflow connection. Create a redis connection with "
-            "that id (e.g. AIRFLOW_CONN_<ID>='redis://HOST:6379/0'), or unset it to pace in this process only."
+            "that id (e.g. AIRFLOW_CONN_<ID>='redis://HOST:6379?db=0'), or unset it to pace in this process only."
         ) from None
     if connection.conn_type != "redis":
         raise SharedQuotaError(

@@ -14,11 +14,11 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Literal
 
 from airflow_connect_fed import exceptions as exc
+from airflow_connect_fed._client.connect_user import validate_connect_user
+from airflow_connect_fed._client.instance import InstanceRef
 from airflow_connect_fed.cli.arguments import check_connect_user
 from airflow_connect_fed.cli.color import Palette, Style
 from airflow_connect_fed.cli.exit_codes import ExitCode
-from airflow_connect_fed.connect_user import validate_connect_user
-from airflow_connect_fed.instance import InstanceRef
 
 if TYPE_CHECKING:
     import argparse

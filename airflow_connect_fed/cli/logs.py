@@ -5,7 +5,7 @@ Airflow configures logging when first imported, writing INFO lines to stdout, wh
 to stderr (covering whatever Airflow prints while it loads), and stdlib and structlog records go to
 stderr, warnings and errors only; ``--debug`` adds botocore's DEBUG lines (as ``aws --debug``).
 Every line is redacted with Airflow's secret masker, which holds what the service models mark
-sensitive before botocore logs it (:mod:`airflow_connect_fed.sensitive`), so no line carries a token.
+sensitive before botocore logs it (:mod:`airflow_connect_fed._client.sensitive`), so no line carries a token.
 Everything is restored afterwards, which keeps ``main()`` safe to call in-process.
 """
 

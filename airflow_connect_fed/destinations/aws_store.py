@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from airflow_connect_fed.aws_error import error_parts
+from airflow_connect_fed._client.aws_error import error_parts
+from airflow_connect_fed._client.sensitive import protect
 from airflow_connect_fed.destinations.base import (
     StoredToken,
     TokenDestination,
@@ -16,7 +17,6 @@ from airflow_connect_fed.destinations.base import (
     token_reference,
 )
 from airflow_connect_fed.exceptions import TokenReadError
-from airflow_connect_fed.sensitive import protect
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

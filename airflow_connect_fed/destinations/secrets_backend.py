@@ -13,9 +13,9 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from airflow_connect_fed._client.sensitive import protect
 from airflow_connect_fed.destinations.base import StoredToken, TokenDestination, deserialize
 from airflow_connect_fed.exceptions import InvalidDestinationError, TokenReadError
-from airflow_connect_fed.sensitive import protect
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

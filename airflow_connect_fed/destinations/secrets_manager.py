@@ -7,7 +7,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from airflow_connect_fed.aws_error import error_parts
+from airflow_connect_fed._client.aws_error import error_parts
 from airflow_connect_fed.destinations.aws_store import AwsStoreDestination
 from airflow_connect_fed.exceptions import DestinationWriteError, InvalidDestinationError
 

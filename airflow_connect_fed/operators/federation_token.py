@@ -11,7 +11,13 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 
-from airflow_connect_fed.connect_user import connect_user_list, validate_connect_user, validate_role_arn
+from airflow_connect_fed._client.connect_user import (
+    connect_user_list,
+    validate_connect_user,
+    validate_role_arn,
+)
+from airflow_connect_fed._client.instance import InstanceRef
+from airflow_connect_fed._client.pacing import DEFAULT_BURST, DEFAULT_REQUESTS_PER_SECOND, validate_pacing
 from airflow_connect_fed.destinations import (
     DESTINATION_NAMES,
     StoredToken,
@@ -29,8 +35,6 @@ from airflow_connect_fed.exceptions import (
     TokenReadError,
 )
 from airflow_connect_fed.hooks.connect_federation import ConnectFederationHook
-from airflow_connect_fed.instance import InstanceRef
-from airflow_connect_fed.pacing import DEFAULT_BURST, DEFAULT_REQUESTS_PER_SECOND, validate_pacing
 from airflow_connect_fed.token import TOKEN_LIFETIME
 
 if TYPE_CHECKING:

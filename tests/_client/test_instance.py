@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from airflow_connect_fed._client.instance import InstanceRef
 from airflow_connect_fed.exceptions import InvalidInstanceIdError
-from airflow_connect_fed.instance import InstanceRef
 
 ID = "11111111-2222-3333-4444-555555555555"
 

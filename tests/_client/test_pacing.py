@@ -4,8 +4,8 @@ import threading
 
 import pytest
 
+from airflow_connect_fed._client.pacing import TokenBucket
 from airflow_connect_fed.exceptions import InvalidInputError
-from airflow_connect_fed.pacing import TokenBucket
 
 
 class FakeTime:

@@ -11,7 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from airflow_connect_fed.sensitive import protect, wire_debug_enabled
+from airflow_connect_fed._client.sensitive import protect, wire_debug_enabled
 from tests.fake_connect_api import ACCOUNT, success_body
 from tests.masker import redact
 

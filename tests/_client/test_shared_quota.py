@@ -11,9 +11,9 @@ import time
 
 import pytest
 
+from airflow_connect_fed._client.shared_quota import SharedQuota, redis_client
 from airflow_connect_fed.exceptions import InvalidInputError, SharedQuotaError
 from airflow_connect_fed.hooks.connect_federation import ConnectFederationHook
-from airflow_connect_fed.shared_quota import SharedQuota, redis_client
 from airflow_connect_fed.token import FederationToken
 
 pytestmark = pytest.mark.integration
@@ -196,7 +196,7 @@ def test_bad_pacing_values_are_refused(redis_server):
 
 
 def test_bad_configured_rate_names_the_option(monkeypatch):
-    from airflow_connect_fed.pacing import configured_pacing
+    from airflow_connect_fed._client.pacing import configured_pacing
 
     monkeypatch.setenv("AIRFLOW__CONNECT_FEDERATION__REQUESTS_PER_SECOND", "fast")
     with pytest.raises(InvalidInputError, match=r"\[connect_federation\] requests_per_second is 'fast'"):

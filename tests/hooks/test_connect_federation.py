@@ -278,7 +278,7 @@ class TestConnection:
 
 
 def test_no_token_in_error_messages_or_debug_logs(federation_api):
-    from tests.test_sensitive import Shown
+    from tests._client.test_sensitive import Shown
 
     shown = Shown()
     logger = logging.getLogger("botocore")

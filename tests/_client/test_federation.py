@@ -1,0 +1,309 @@
+"""FederationClient over real HTTP against the local emulator, through the hook: every error class,
+per-agent tokens, bulk pacing, per-user errors, faults."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from airflow_connect_fed import exceptions as exc
+from airflow_connect_fed.hooks.connect_federation import ConnectFederationHook
+from airflow_connect_fed.token import FederationToken
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def connect(connect_emulator, emu_connection):
+    """An instance with agent-1, a federation role, and a connection for an IAM user 'airflow-worker'."""
+    instance = connect_emulator.create_instance("hooktest")
+    connect_emulator.create_user(instance["id"], "agent-1")
+    role_arn = connect_emulator.create_federation_role()
+    return connect_emulator, instance, role_arn
+
+
+def hook(**kwargs) -> ConnectFederationHook:
+    return ConnectFederationHook(aws_conn_id="emu", **kwargs)
+
+
+def test_token_for_a_connect_user(connect):
+    emulator, instance, role_arn = connect
+    token = hook().get_federation_token(instance["id"], connect_user="agent-1", role_arn=role_arn)
+    assert token.instance_id == instance["id"]
+    assert f"instance/{instance['id']}/agent/" in token.user_arn
+    assert token.is_valid()
+    assert 11.9 * 3600 < token.expires_in().total_seconds() <= 12 * 3600
+    assert emulator.counters.totals().succeeded == 1
+
+
+def test_instance_arn(connect):
+    _, instance, role_arn = connect
+    token = hook().get_federation_token(instance["arn"], connect_user="agent-1", role_arn=role_arn)
+    assert token.instance_id == instance["id"]
+
+
+def test_iam_user_identity_maps_to_its_own_name(connect):
+    emulator, instance, _ = connect
+    emulator.create_user(instance["id"], "airflow-worker")
+    token = hook().get_federation_token(instance["id"])
+    assert token.user_arn.startswith(instance["arn"])
+
+
+def test_user_not_found_names_the_identity(connect):
+    _, instance, _ = connect
+    with pytest.raises(exc.UserNotFoundError, match=r"as identity arn:aws:iam::\d+:user/airflow-worker") as e:
+        hook().get_federation_token(instance["id"])
+    assert e.value.status_code == 404
+
+
+def test_connect_usernames_are_case_sensitive(connect):
+    _, instance, role_arn = connect
+    with pytest.raises(exc.UserNotFoundError, match="assumed-role session 'Agent-1'"):
+        hook().get_federation_token(instance["id"], connect_user="Agent-1", role_arn=role_arn)
+
+
+def test_unknown_instance(connect):
+    _, _, role_arn = connect
+    with pytest.raises(exc.InstanceNotFoundError, match="'00000000-0000-0000-0000-000000000000'"):
+        hook().get_federation_token(
+            "00000000-0000-0000-0000-000000000000", connect_user="agent-1", role_arn=role_arn
+        )
+
+
+def test_duplicate_through_another_role(connect):
+    emulator, instance, role_arn = connect
+    other_role = emulator.create_federation_role("OtherFederation")
+    hook().get_federation_token(instance["id"], connect_user="agent-1", role_arn=role_arn)
+    with pytest.raises(exc.DuplicateResourceError, match="federated before through a different IAM role"):
+        hook().get_federation_token(instance["id"], connect_user="agent-1", role_arn=other_role)
+
+
+def test_root_is_refused(connect, monkeypatch):
+    emulator, instance, _ = connect
+    root = {"aws_access_key_id": emulator.root_access_key, "aws_secret_access_key": "x"}
+    for name, value in emulator.airflow_env("emu", **root).items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(exc.RootCredentialsError, match="account root"):
+        hook().get_federation_token(instance["id"])
+
+
+def test_test_connection_refuses_the_root(connect, monkeypatch):
+    emulator, _, _ = connect
+    root = {"aws_access_key_id": emulator.root_access_key, "aws_secret_access_key": "x"}
+    for name, value in emulator.airflow_env("emu", **root).items():
+        monkeypatch.setenv(name, value)
+    ok, message = hook().test_connection()
+    assert ok is False
+    assert message.startswith(
+        "The connection authenticates as the account root (arn:aws:iam::123456789012:root)."
+    )
+    assert emulator.counters.totals().received == 0
+
+
+def test_test_connection_ok(connect):
+    ok, message = hook().test_connection()
+    assert ok is True
+    assert ":user/airflow-worker" in message
+
+
+def test_throttling_is_retried_then_reported(connect, monkeypatch):
+    emulator, instance, role_arn = connect
+    monkeypatch.setattr("botocore.retries.standard.ExponentialBackoff.delay_amount", lambda *a: 0)
+    emulator.set_quota(0.01, 1)
+    hook().get_federation_token(instance["id"], connect_user="agent-1", role_arn=role_arn)
+    with pytest.raises(exc.ThrottlingError, match="after 5 attempts") as e:
+        hook().get_federation_token(instance["id"], connect_user="agent-1", role_arn=role_arn)
+    assert e.value.status_code == 429
+    assert emulator.counters.totals().throttled == 5
+
+
+def test_internal_errors_are_retried(connect, monkeypatch):
+    emulator, instance, role_arn = connect
+    monkeypatch.setattr("botocore.retries.standard.ExponentialBackoff.delay_amount", lambda *a: 0)
+    emulator.set_fault_rate(1.0)
+    with pytest.raises(exc.InternalServiceError, match="after 5 attempts"):
+        hook().get_federation_token(instance["id"], connect_user="agent-1", role_arn=role_arn)
+    assert emulator.counters.totals().faulted == 5
+
+
+def test_a_local_connect_endpoint_with_sts_elsewhere_is_warned_about(
+    connect_emulator, monkeypatch, log_messages
+):
+    import json
+
+    credentials = connect_emulator.create_iam_user_credentials("split-endpoints")
+    connection = json.loads(connect_emulator.airflow_connection("split", **credentials))
+    # Connect on the emulator, STS (no endpoint of its own, no global one) on AWS's.
+    del connection["extra"]["endpoint_url"]
+    connection["extra"]["service_config"] = {"connect": {"endpoint_url": connect_emulator.endpoint_url}}
+    monkeypatch.setenv("AIRFLOW_CONN_SPLIT", json.dumps(connection))
+    hook = ConnectFederationHook(aws_conn_id="split")
+    hook.federation._warn_if_sts_leaves_a_local_endpoint()
+    hook.federation._warn_if_sts_leaves_a_local_endpoint()
+    warnings = [m for m in log_messages() if "calls Connect on the local endpoint" in m]
+    assert len(warnings) == 1
+    assert (
+        f"Connection 'split' calls Connect on the local endpoint {connect_emulator.endpoint_url}"
+        in warnings[0]
+    )
+    assert "but STS goes to AWS's own endpoint with the same keys" in warnings[0]
+    assert '"service_config": {"sts": {"endpoint_url"' in warnings[0]
+
+
+def test_the_emulators_own_connection_is_not_warned_about(connect_emulator, emu_connection, log_messages):
+    hook = ConnectFederationHook(aws_conn_id="emu")
+    hook.caller_arn()
+    assert [m for m in log_messages() if "calls Connect on the local endpoint" in m] == []
+
+
+@pytest.fixture
+def agents(connect_emulator, emu_connection, monkeypatch):
+    instance = connect_emulator.create_instance("bulk")
+    role_arn = connect_emulator.create_federation_role()
+    users = [f"agent-{i:03d}" for i in range(30)]
+    for user in users:
+        connect_emulator.create_user(instance["id"], user)
+    monkeypatch.setattr("botocore.retries.standard.ExponentialBackoff.delay_amount", lambda *a: 0.01)
+    return connect_emulator, instance, role_arn, users
+
+
+def fetch(instance, users, role_arn, **kwargs):
+    return ConnectFederationHook(aws_conn_id="emu").get_federation_tokens(
+        instance["id"], users, role_arn=role_arn, **kwargs
+    )
+
+
+def test_every_user_gets_their_own_token_paced_to_the_quota(agents):
+    emulator, instance, role_arn, users = agents
+    emulator.set_quota(20, 5)
+    started = time.monotonic()
+    # A client burst under the emulator's leaves it slack for requests that arrive bunched.
+    results = fetch(instance, users, role_arn, requests_per_second=20, burst=3)
+    elapsed = time.monotonic() - started
+    assert list(results) == users
+    assert all(isinstance(token, FederationToken) for token in results.values())
+    assert len({token.user_arn for token in results.values()}) == len(users)
+    assert len({token.access_token for token in results.values()}) == len(users)
+    counts = emulator.counters.totals()
+    assert counts.succeeded == len(users)
+    # Threads may still deliver a few paced requests bunched together; the retries absorb those 429s.
+    assert counts.throttled <= 3
+    assert elapsed >= (len(users) - 3) / 20 * 0.95  # the bucket, not luck, kept it under the quota
+
+
+def test_user_errors_stay_with_that_user(agents):
+    emulator, instance, role_arn, users = agents
+    emulator.set_quota(100, 50)
+    asked = [users[0], "ghost", users[1]]
+    results = fetch(instance, asked, role_arn, requests_per_second=100, burst=50)
+    assert list(results) == asked
+    assert isinstance(results[users[0]], FederationToken)
+    assert isinstance(results[users[1]], FederationToken)
+    assert isinstance(results["ghost"], exc.UserNotFoundError)
+    assert "assumed-role session 'ghost'" in str(results["ghost"])
+
+
+@pytest.mark.parametrize(
+    ("asked", "error"),
+    [
+        (["agent-000", "bad name"], "connect_user 'bad name' cannot be an STS role session name"),
+        (["agent-000", "agent-001", "agent-000"], "names 'agent-000' more than once"),
+        (["agent-000", 7], "connect_user 7 cannot be an STS role session name"),
+        ([], "connect_users is empty"),
+    ],
+)
+def test_bad_user_lists_are_refused_before_any_call(agents, asked, error):
+    emulator, instance, role_arn, _ = agents
+    with pytest.raises(exc.InvalidConnectUserError, match=error):
+        fetch(instance, asked, role_arn)
+    assert emulator.counters.totals().received == 0
+
+
+def test_each_token_is_handed_over_as_it_arrives(agents):
+    emulator, instance, role_arn, users = agents
+    emulator.set_quota(100, 50)
+    seen = []
+
+    def on_token(user, token):
+        # Called before the batch ends: the emulator has not answered every user yet.
+        seen.append((user, token.user_id, emulator.counters.totals().succeeded))
+        if user == users[1]:
+            raise exc.DestinationWriteError(f"cannot store {user}")
+
+    results = fetch(instance, users[:6], role_arn, requests_per_second=4, burst=1, on_token=on_token)
+    assert sorted(user for user, _, _ in seen) == sorted(users[:6])
+    assert min(done for _, _, done in seen) < 6
+    assert isinstance(results[users[1]], exc.DestinationWriteError)
+    assert all(isinstance(results[user], FederationToken) for user in users[:6] if user != users[1])
+
+
+def test_faults_and_throttling_are_absorbed(agents):
+    emulator, instance, role_arn, users = agents
+    emulator.set_fault_rate(0.2)
+    emulator.set_quota(20, 2)  # tighter burst than the client's: some 429s
+    results = fetch(instance, users, role_arn, requests_per_second=20, burst=5)
+    failed = {user: repr(r) for user, r in results.items() if not isinstance(r, FederationToken)}
+    assert failed == {}
+    counts = emulator.counters.totals()
+    assert counts.succeeded == len(users)
+    assert counts.faulted > 0
+    assert counts.throttled > 0
+    assert counts.received <= 5 * len(users)
+
+
+def test_retries_per_user_are_bounded(agents):
+    emulator, instance, role_arn, users = agents
+    emulator.set_fault_rate(1.0)
+    emulator.set_quota(100, 50)
+    results = fetch(instance, users[:2], role_arn, requests_per_second=100, burst=50)
+    assert all(isinstance(error, exc.InternalServiceError) for error in results.values())
+    assert emulator.counters.totals().received == 2 * 5
+
+
+def test_each_users_tokens_are_masked_and_sent_to_the_supervisor_as_they_arrive(agents, monkeypatch):
+    from airflow.sdk.execution_time import task_runner
+    from airflow.sdk.execution_time.comms import MaskSecret
+
+    from tests.masker import redact
+
+    sent: list[list[str]] = []
+
+    class Comms:
+        def send(self, message):
+            if isinstance(message, MaskSecret):
+                sent.append(message.value)
+
+    monkeypatch.setattr(task_runner, "SUPERVISOR_COMMS", Comms(), raising=False)
+    emulator, instance, role_arn, users = agents
+    emulator.set_quota(100, 50)
+    results = fetch(instance, [*users[:3], "ghost"], role_arn, requests_per_second=100, burst=50)
+    tokens = [t for t in results.values() if isinstance(t, FederationToken)]
+    text = " ".join(f"{t.access_token} {t.refresh_token}" for t in tokens)
+    assert redact(text) == " ".join(["***"] * 6)
+    pairs = [[t.access_token, t.refresh_token] for t in tokens]
+    token_messages = [value for value in sent if value in pairs]
+    assert len(token_messages) == 3
+    assert sorted(token_messages) == sorted(pairs)
+
+
+@pytest.mark.parametrize(
+    ("users", "role_arn", "error"),
+    [
+        ("agent-1", "arn:aws:iam::123456789012:role/R", "must be a list of Connect usernames, got str"),
+        (["agent-1"], None, "connect_users needs role_arn"),
+        (["agent-1"], "arn:aws:iam::1234:role/R", "a 12-digit account"),
+        (["agent-1"], "arn:aws:sts::123456789012:role/R", "the iam service"),
+        (["agent-1"], "arn:aws:iam::123456789012:role/", "a role name of 1 to 64"),
+    ],
+)
+def test_bad_arguments(users, role_arn, error):
+    with pytest.raises(exc.InvalidConnectUserError, match=error):
+        ConnectFederationHook(aws_conn_id=None).get_federation_tokens("i-1", users, role_arn=role_arn)
+
+
+def test_bad_pacing():
+    with pytest.raises(exc.InvalidInputError, match="requests_per_second must be a finite number > 0"):
+        ConnectFederationHook(aws_conn_id=None).get_federation_tokens(
+            "i-1", ["agent-1"], role_arn="arn:aws:iam::123456789012:role/R", requests_per_second=0
+        )
