@@ -6,7 +6,7 @@ UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed-stamp
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: venv test unit lint demo bench docs constraints clean test-airflow-3.0
+.PHONY: venv test servers unit lint demo bench docs constraints clean test-airflow-3.0
 
 venv: $(STAMP)
 
@@ -14,11 +14,23 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
-	$(VENV)/bin/uv pip install --quiet --python $(PY) --constraint constraints.txt --editable ".[test,emulator]"
+	$(VENV)/bin/uv pip install --quiet --python $(PY) --constraint constraints.txt --editable ".[test,emulator,redis,e2e]"
 	touch $@
 
-test: $(STAMP) lint docs test-airflow-3.0
+test: $(STAMP) servers lint docs test-airflow-3.0
 	$(PY) -m pytest
+
+# The end-to-end tests start PostgreSQL and Redis from Debian's packages; install them when missing.
+SERVER_PACKAGES := postgresql redis-server
+servers:
+	@if command -v redis-server >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing Debian packages $(SERVER_PACKAGES) for the end-to-end tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SERVER_PACKAGES) >/dev/null; \
+	else \
+	  echo "make test needs the Debian packages $(SERVER_PACKAGES): run 'apt-get install -y $(SERVER_PACKAGES)' as root." >&2; \
+	  exit 1; \
+	fi
 
 # The unit tests again on the lowest Airflow 3 the provider declares (constraints-airflow-3.0.txt).
 MIN_VENV := .venv-airflow-3.0
@@ -53,7 +65,19 @@ bench: $(STAMP)
 
 # Re-resolve every pin (needs PyPI); commit the result.
 constraints:
-	$(VENV)/bin/uv pip compile pyproject.toml --extra test --extra emulator --python-version 3.11 --upgrade -o constraints.txt
+	$(VENV)/bin/uv pip compile pyproject.toml --extra test --extra emulator --extra redis --extra e2e --python-version 3.11 --upgrade -o constraints.txt
+
+# Re-resolve constraints-airflow-3.0.txt (needs PyPI): Airflow, the amazon provider and common-compat pinned
+# to exactly the lower bounds pyproject.toml declares, so test-airflow-3.0 tests those; the other pins
+# already in the file are kept where they still fit. Commit the result.
+MIN_PINNED := apache-airflow apache-airflow-providers-amazon apache-airflow-providers-common-compat
+.PHONY: constraints-airflow-3.0
+constraints-airflow-3.0:
+	pins=$$(for p in $(MIN_PINNED); do sed -n "s/^ *\"$$p>=\([0-9.]*\)\".*/$$p==\1/p" pyproject.toml; done); \
+	test "$$(echo "$$pins" | grep -c ==)" -eq $(words $(MIN_PINNED)) \
+	  || { echo "pyproject.toml must declare a lower bound for each of: $(MIN_PINNED)" >&2; exit 1; }; \
+	echo "$$pins" | $(VENV)/bin/uv pip compile pyproject.toml - --extra test --extra emulator --python-version 3.11 \
+	  --custom-compile-command "make constraints-airflow-3.0" -o constraints-airflow-3.0.txt
 
 clean:
 	rm -rf $(VENV) $(MIN_VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache
