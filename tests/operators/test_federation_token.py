@@ -188,7 +188,10 @@ def test_templated_secret_key_is_not_checked_at_parse_time():
 
 
 def test_a_token_returned_from_a_task_is_refused_by_airflows_serializer(federation_api):
-    from airflow.sdk.serde import serialize
+    try:
+        from airflow.sdk.serde import serialize
+    except ImportError:  # Airflow 3.0
+        from airflow.serialization.serde import serialize
 
     from airflow_connect_fed.exceptions import TokenInXComError
 
