@@ -16,6 +16,7 @@ def get_provider_info() -> dict[str, Any]:
         "description": "Amazon Connect federation tokens (GetFederationToken) for Airflow, "
         "stored in XCom or in the secrets store Airflow reads.",
         "versions": [__version__],
+        "documentation-url": "https://airflow-connect-fed.readthedocs.io/",
         "integrations": [
             {
                 "integration-name": "Amazon Connect Federation",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from airflow_connect_fed.exceptions import InvalidFederationTokenError, TokenInXComError
@@ -40,7 +40,7 @@ class FederationToken:
                 raise InvalidFederationTokenError(
                     f"FederationToken.{name} must be a timezone-aware datetime, got {value!r}."
                 )
-            object.__setattr__(self, name, value.astimezone(timezone.utc))
+            object.__setattr__(self, name, value.astimezone(UTC))
 
     def to_dict(self) -> dict[str, Any]:
         """Return the API's response shape, JSON-safe, with ISO-8601 timestamps."""
@@ -112,7 +112,7 @@ class FederationToken:
 
     def expires_in(self, now: datetime | None = None) -> timedelta:
         """Time left until the access token expires (negative once expired)."""
-        return self.access_token_expiration - (now or datetime.now(timezone.utc))
+        return self.access_token_expiration - (now or datetime.now(UTC))
 
     def is_valid(self, margin: timedelta = timedelta(0), now: datetime | None = None) -> bool:
         """Whether the access token stays valid for at least ``margin`` from ``now``."""
@@ -122,9 +122,9 @@ class FederationToken:
 def _parse_timestamp(value: Any, name: str) -> datetime:
     """Read an API timestamp: a datetime (naive means UTC), epoch seconds, or an ISO-8601 string."""
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, tz=timezone.utc)
+        return datetime.fromtimestamp(value, tz=UTC)
     if isinstance(value, str):
         try:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -132,7 +132,7 @@ def _parse_timestamp(value: Any, name: str) -> datetime:
             raise InvalidFederationTokenError(
                 f"Credentials.{name} is not an ISO-8601 timestamp: {value!r}."
             ) from None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     raise InvalidFederationTokenError(
         f"Credentials.{name} must be a datetime, epoch seconds or ISO-8601 string, got {type(value).__name__}."
     )

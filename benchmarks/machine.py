@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -36,7 +36,7 @@ def _version(distribution: str) -> str:
 def describe() -> dict[str, str]:
     """Name -> value, in report order; ``date`` is when the run started (UTC)."""
     return {
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "CPU": cpu_model(),
         "Cores": f"{usable_cores()} usable ({os.cpu_count()} online)",
         "OS": platform.platform(),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -35,7 +35,7 @@ class _Raw:
 def success_body(
     user: str = "agent-1", region: str = "us-east-1", expires_at: datetime | None = None
 ) -> dict:
-    expires_at = expires_at or datetime.now(timezone.utc) + timedelta(hours=12)
+    expires_at = expires_at or datetime.now(UTC) + timedelta(hours=12)
     return {
         "Credentials": {
             "AccessToken": ACCESS_TOKEN,

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -9,7 +9,7 @@ from airflow_connect_fed.exceptions import InvalidFederationTokenError
 from airflow_connect_fed.token import FederationToken
 from tests.fake_connect_api import ACCESS_TOKEN, INSTANCE_ID, REFRESH_TOKEN, success_body
 
-EXPIRES = datetime(2030, 5, 6, 7, 8, 9, tzinfo=timezone.utc)
+EXPIRES = datetime(2030, 5, 6, 7, 8, 9, tzinfo=UTC)
 
 
 def boto3_response() -> dict:
@@ -67,7 +67,7 @@ def test_naive_datetimes_and_epochs_are_utc():
     body["Credentials"]["RefreshTokenExpiration"] = datetime(2030, 5, 6, 19, 8, 9)
     token = FederationToken.from_dict(body)
     assert token.access_token_expiration == EXPIRES
-    assert token.refresh_token_expiration.tzinfo == timezone.utc
+    assert token.refresh_token_expiration.tzinfo == UTC
     assert token.refresh_token_expiration == EXPIRES + timedelta(hours=12)
 
 
@@ -83,7 +83,7 @@ def test_aware_datetimes_are_normalised_to_utc():
         user_id="id",
         instance_id="i",
     )
-    assert token.access_token_expiration.tzinfo == timezone.utc
+    assert token.access_token_expiration.tzinfo == UTC
     assert token.access_token_expiration.hour == 10
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -135,7 +135,7 @@ def token_expiring_at(expires: datetime) -> FederationToken:
 
 
 def test_expired_token_fails_the_expiry_step():
-    expired = datetime(2020, 1, 1, tzinfo=timezone.utc)
+    expired = datetime(2020, 1, 1, tzinfo=UTC)
     assert check_module._expiry(token_expiring_at(expired)) == check_module.Step(
         "token expiry",
         "FAIL",
@@ -145,7 +145,7 @@ def test_expired_token_fails_the_expiry_step():
 
 def test_expiry_step_shows_hours_and_minutes_left_without_tokens():
     step = check_module._expiry(
-        token_expiring_at(datetime.now(timezone.utc) + timedelta(hours=3, minutes=7, seconds=30))
+        token_expiring_at(datetime.now(UTC) + timedelta(hours=3, minutes=7, seconds=30))
     )
     assert step.status == "PASS"
     assert step.detail.startswith("access token valid for 3h07m, until ")

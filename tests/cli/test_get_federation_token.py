@@ -6,7 +6,7 @@ import json
 import re
 import socket
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -25,7 +25,7 @@ def fetch(cli: Cli, federation: Federation, *options: str) -> tuple[int, str, st
 
 def in_twelve_hours(value: str) -> bool:
     expires = datetime.fromisoformat(value)
-    return abs(expires - (datetime.now(timezone.utc) + timedelta(hours=12))) < timedelta(minutes=1)
+    return abs(expires - (datetime.now(UTC) + timedelta(hours=12))) < timedelta(minutes=1)
 
 
 class TestOutput:

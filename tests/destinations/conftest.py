@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from moto import mock_aws
@@ -13,7 +13,7 @@ from tests.fake_connect_api import ACCESS_TOKEN, REFRESH_TOKEN, success_body
 
 SM_BACKEND = "airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend"
 SSM_BACKEND = "airflow.providers.amazon.aws.secrets.systems_manager.SystemsManagerParameterStoreBackend"
-EXPIRES = datetime(2030, 1, 1, tzinfo=timezone.utc)
+EXPIRES = datetime(2030, 1, 1, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import boto3
 import pytest
@@ -46,7 +46,7 @@ class TestContract:
 class TestGetFederationToken:
     def test_parses_the_response(self):
         hook = make_hook()
-        expires = datetime(2030, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+        expires = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
         with stubbed(hook) as stub:
             stub.add_response(
                 "get_federation_token", success_body(expires_at=expires), {"InstanceId": INSTANCE_ID}

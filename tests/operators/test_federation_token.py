@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from airflow.sdk import DAG
@@ -227,12 +227,11 @@ class TestReuse:
             yield SecretsManagerDestination("connect/agent-1", aws_conn_id=None, region_name="us-east-1")
 
     def seed(self, store, user="agent-1", hours=12, instance=INSTANCE_ID, principal=ROLE_ARN):
-        from datetime import timezone
 
         from airflow_connect_fed.token import FederationToken
         from tests.fake_connect_api import success_body
 
-        body = success_body(expires_at=datetime.now(timezone.utc) + timedelta(hours=hours))
+        body = success_body(expires_at=datetime.now(UTC) + timedelta(hours=hours))
         return store.write(FederationToken.from_dict(body, instance_id=instance), user, principal)
 
     @pytest.fixture(autouse=True)
