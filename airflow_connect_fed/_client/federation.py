@@ -107,12 +107,7 @@ class FederationClient:
     def get_federation_token(
         self, instance_id: str, *, connect_user: str | None = None, role_arn: str | None = None
     ) -> FederationToken:
-        """Return the federation token of the calling identity, or of ``connect_user`` via ``role_arn``.
-
-        :param instance_id: Connect instance ID or instance ARN.
-        :param connect_user: Connect username; the role session is named after it.
-        :param role_arn: IAM role whose sessions map to Connect users (required with ``connect_user``).
-        """
+        """``ConnectFederationHook.get_federation_token``: the caller's token, or ``connect_user``'s via ``role_arn``."""
         instance = InstanceRef.parse(instance_id)
         region = instance.resolve_region(self.region_name)
         if connect_user is None and role_arn is not None:
@@ -148,23 +143,8 @@ class FederationClient:
         max_workers: int = 4,
         on_token: Callable[[str, FederationToken], None] | None = None,
     ) -> dict[str, FederationToken | exc.ConnectFederationError]:
-        """Get a token for each Connect user, paced to the GetFederationToken quota.
-
-        One token bucket paces every attempt (retries included) of every user; a
-        throttled answer empties it, so all callers back off. A user's error is
-        returned as that user's value and does not stop the others.
-
-        :param instance_id: Connect instance ID or instance ARN.
-        :param connect_users: Connect usernames; each becomes the session name of ``role_arn``.
-        :param role_arn: IAM role whose sessions map to Connect users.
-        :param requests_per_second: sustained GetFederationToken rate for this account and region
-            (default ``[connect_federation] requests_per_second``, 2).
-        :param burst: requests allowed at once before pacing starts (default ``[connect_federation] burst``, 5).
-        :param max_workers: threads assuming roles and calling Connect; the bucket sets the pace.
-        :param on_token: called in the worker thread with each user's token as soon as it arrives
-            (e.g. to store it, so a killed task loses only the tokens in flight); a
-            ``ConnectFederationError`` it raises becomes that user's value.
-        """
+        """``ConnectFederationHook.get_federation_tokens``: one bucket paces every attempt of every user;
+        ``on_token`` gets each token in its worker thread as it arrives."""
         instance = InstanceRef.parse(instance_id)
         region = instance.resolve_region(self.region_name)
         users = connect_user_list(connect_users, role_arn)

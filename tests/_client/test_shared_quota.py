@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import logging
-import shutil
-import socket
-import subprocess
 import threading
 import time
 
@@ -15,65 +12,17 @@ from airflow_connect_fed._client.shared_quota import SharedQuota, redis_client
 from airflow_connect_fed.exceptions import InvalidInputError, SharedQuotaError
 from airflow_connect_fed.hooks.connect_federation import ConnectFederationHook
 from airflow_connect_fed.token import FederationToken
+from tests.e2e.servers import RedisServer
 
 pytestmark = pytest.mark.integration
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class RedisServer:
-    """A redis-server on loopback in a temporary directory."""
-
-    def __init__(self, directory) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            raise RuntimeError(
-                "redis-server is not installed: apt-get install -y redis-server (make test does)."
-            )
-        self.port = _free_port()
-        self.process = subprocess.Popen(
-            [
-                binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(directory),
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
-            time.sleep(0.05)
-        raise RuntimeError(f"redis-server did not listen on 127.0.0.1:{self.port} within 10 s")
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(10)
-
-
 @pytest.fixture
-def redis_server(tmp_path, monkeypatch):
-    server = RedisServer(tmp_path)
-    monkeypatch.setenv("AIRFLOW_CONN_CONNECT_QUOTA", server.url)
-    yield server
-    server.stop()
+def redis_server(monkeypatch):
+    """A redis-server on loopback, as the connection ``connect_quota``."""
+    with RedisServer() as server:
+        monkeypatch.setenv("AIRFLOW_CONN_CONNECT_QUOTA", server.url())
+        yield server
 
 
 class Sleeps:
