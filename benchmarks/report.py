@@ -70,17 +70,42 @@ def render_page(sections: list[Section], machine: dict[str, str], total_seconds:
         "could not run (a missed target is reported here as FAIL, not as an error).",
     ]
     for section in sections:
-        lines += ["", f"## {section.title}", ""]
-        if section.error is not None:
-            lines += [f"**Could not run:** {section.error}"]
-            continue
-        lines += ["| Figure | Value | Target | Result |", "| --- | --- | --- | --- |"]
-        lines += [
-            f"| {f.name} | {f.value} | {f.target or '-'} | {verdict(f.passed) or '-'} |"
-            for f in section.figures
-        ]
-        lines += ["", f"Method ({section.seconds:.0f} s):", ""]
-        lines += [f"- *{f.name}*: {f.method}" for f in section.figures if f.method]
-        for note in section.notes:
-            lines += ["", note]
+        lines += ["", *render_section(section)]
     return "\n".join(lines) + "\n"
+
+
+def render_section(section: Section, measured_apart: str = "") -> list[str]:
+    """One benchmark's part of the page, from its ``## title`` line; ``measured_apart`` says when it was run alone."""
+    lines = [f"## {section.title}", ""]
+    if measured_apart:
+        lines += [measured_apart, ""]
+    if section.error is not None:
+        return [*lines, f"**Could not run:** {section.error}"]
+    lines += ["| Figure | Value | Target | Result |", "| --- | --- | --- | --- |"]
+    lines += [
+        f"| {f.name} | {f.value} | {f.target or '-'} | {verdict(f.passed) or '-'} |" for f in section.figures
+    ]
+    lines += ["", f"Method ({section.seconds:.0f} s):", ""]
+    lines += [f"- *{f.name}*: {f.method}" for f in section.figures if f.method]
+    for note in section.notes:
+        lines += ["", note]
+    return lines
+
+
+def replace_section(page: str, section: Section, measured_apart: str) -> str:
+    """``page`` with this benchmark's part replaced by ``section``; the rest stays as the last full run wrote it.
+
+    The part is found by its title, whichever issue the title names. A part not on the page yet is appended.
+    """
+    lines = page.rstrip("\n").split("\n")
+    base = section.title.split(" (issue")[0]
+    starts = [
+        i for i, line in enumerate(lines) if line == f"## {base}" or line.startswith(f"## {base} (issue")
+    ]
+    new = render_section(section, measured_apart)
+    if not starts:
+        return "\n".join([*lines, "", *new]) + "\n"
+    start = starts[0]
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    tail = ["", *lines[end:]] if end < len(lines) else []
+    return "\n".join([*lines[:start], *new, *tail]) + "\n"
