@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import boto3
@@ -26,10 +25,8 @@ def run(*argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
     )
 
 
-def test_help_is_fast_and_does_not_load_airflow():
-    started = time.monotonic()
+def test_help_does_not_load_airflow():
     result = run("--help")
-    assert time.monotonic() - started < 5
     assert result.returncode == 0
     for command in ("get-federation-token", "check", "emulator"):
         assert command in result.stdout

@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -101,11 +100,9 @@ def test_serves_until_signalled(server: subprocess.Popen[str], stop_signal: sign
     how_to_connect(server, url)
     access_token = federate_once(url)
 
-    signalled = time.monotonic()
     server.send_signal(stop_signal)
-    stdout, stderr = server.communicate(timeout=10)
+    stdout, stderr = server.communicate(timeout=10)  # TimeoutExpired fails the test
     assert server.returncode == 0
-    assert time.monotonic() - signalled < 5
     assert stdout == ""  # nothing after the ready line and how to connect
     assert "GET /user/federate/" in stderr  # request log goes to stderr ...
     assert access_token not in stderr  # ... and never shows a token
