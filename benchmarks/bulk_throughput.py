@@ -98,7 +98,7 @@ def bulk_runs(client_rates: list[float]) -> list[Run]:
             hook = ConnectFederationHook(aws_conn_id=CONN_ID)  # a new task's hook: no cached clients
             OBSERVED.clear()
             cpu, started = time.process_time(), time.perf_counter()
-            with mock.patch("airflow_connect_fed.hooks.connect_federation.TokenBucket", ObservedBucket):
+            with mock.patch("airflow_connect_fed._client.federation.TokenBucket", ObservedBucket):
                 results = hook.get_federation_tokens(
                     instance_id, users, role_arn=role_arn, requests_per_second=rate, burst=BURST
                 )
