@@ -57,7 +57,7 @@ demo: $(STAMP)
 
 # Warnings are errors: a broken reference or include fails the build.
 docs: $(STAMP)
-	$(PY) -m sphinx -W --keep-going -q -b html docs docs/_build/html
+	$(PY) -m sphinx -E -W --keep-going -q -b html docs docs/_build/html
 
 # Writes docs/performance.md with the figures measured in this run.
 bench: $(STAMP)
