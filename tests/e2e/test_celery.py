@@ -41,6 +41,9 @@ RUN_ID = "fleet-e2e"
 AGENTS = [f"fleet-{i:03d}" for i in range(200)]
 CHUNK_SIZE = 50
 QUOTA_RPS, QUOTA_BURST = 20, 5
+#: The deployment's configured pace: 95% of the account's quota, the headroom the how-to recommends
+#: so that jitter between hosts does not turn into 429s.
+CONFIGURED_RPS = 19
 WORKERS = ["worker-a", "worker-b"]
 WORKER_CONCURRENCY = 2  # task slots per worker: 4 in all, one per chunk
 BROKER_DB, QUOTA_DB = 0, 1  # Redis databases: the Celery broker's, the shared quota's
@@ -158,7 +161,7 @@ def fleet(tmp_path_factory):
                 # path (redis://HOST:PORT/1) would be ignored and the quota land in database 0.
                 "AIRFLOW_CONN_CONNECT_QUOTA": f"redis://127.0.0.1:{redis_server.port}?db={QUOTA_DB}",
                 "AIRFLOW__CONNECT_FEDERATION__SHARED_QUOTA_CONN_ID": "connect_quota",
-                "AIRFLOW__CONNECT_FEDERATION__REQUESTS_PER_SECOND": str(QUOTA_RPS),
+                "AIRFLOW__CONNECT_FEDERATION__REQUESTS_PER_SECOND": str(CONFIGURED_RPS),
                 "AIRFLOW__CONNECT_FEDERATION__BURST": str(QUOTA_BURST),
             },
         )
@@ -337,7 +340,7 @@ def test_the_shared_quota_kept_throttling_under_two_percent(fleet):
     assert fleet["quota_keys"][BROKER_DB] == {}
     assert list(fleet["quota_keys"][QUOTA_DB]) == [key]
     # At the configured rate (a 429 slows it down to half at most), not the provider's default of 2/s.
-    assert QUOTA_RPS / 2 <= float(fleet["quota_keys"][QUOTA_DB][key]["rate"]) <= QUOTA_RPS
+    assert CONFIGURED_RPS / 2 <= float(fleet["quota_keys"][QUOTA_DB][key]["rate"]) <= CONFIGURED_RPS
     # And it was there all along: no task fell back to pacing in its own process.
     logs = fleet["airflow"].home / "logs"
     task_logs = {str(path): path.read_bytes() for path in logs.rglob("*.log")}
@@ -347,7 +350,7 @@ def test_the_shared_quota_kept_throttling_under_two_percent(fleet):
 def test_the_run_took_about_n_over_quota(fleet):
     timings = fleet["timings"]
     # The shared bucket cannot go faster than the quota (burst aside) ...
-    assert timings["refresh_seconds"] >= (len(AGENTS) - QUOTA_BURST) / QUOTA_RPS - 1
+    assert timings["refresh_seconds"] >= (len(AGENTS) - QUOTA_BURST) / CONFIGURED_RPS - 1
     # ... and with 4 chunks on 4 slots it should not be far slower than it either.
     assert timings["refresh_seconds"] <= 4 * timings["n_over_quota_seconds"] + 30, timings
     assert json.loads((fleet["output"] / "timings.json").read_text()) == timings
