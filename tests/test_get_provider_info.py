@@ -2,8 +2,13 @@ from __future__ import annotations
 
 import importlib
 
+import pytest
+from airflow import __version__ as airflow_version
+
 from airflow_connect_fed import __version__
 from airflow_connect_fed.get_provider_info import get_provider_info
+
+AIRFLOW_VERSION = tuple(int(part) for part in airflow_version.split(".")[:2])
 
 
 def test_provider_info():
@@ -34,6 +39,20 @@ def test_documentation_url_and_config_options():
     assert (options["requests_per_second"]["default"], options["burst"]["default"]) == ("2.0", "5")
 
 
+def test_the_provider_reads_the_defaults_and_the_environment(monkeypatch):
+    from airflow_connect_fed._client.pacing import configured_pacing, configured_shared_quota_conn_id
+
+    assert configured_pacing(None, None) == (2.0, 5)
+    assert configured_shared_quota_conn_id(None) is None
+    monkeypatch.setenv("AIRFLOW__CONNECT_FEDERATION__SHARED_QUOTA_CONN_ID", "connect_quota")
+    assert configured_shared_quota_conn_id(None) == "connect_quota"
+    assert configured_shared_quota_conn_id("other") == "other"
+
+
+@pytest.mark.skipif(
+    AIRFLOW_VERSION < (3, 1),
+    reason="Airflow 3.0 loads no provider configuration defaults here; the provider falls back to the same ones",
+)
 def test_airflow_reads_the_config_defaults(monkeypatch):
     from airflow.configuration import conf
 
