@@ -85,19 +85,14 @@ class FederationClient:
 
     :param access: the connection, looked up on first use: every input is checked before.
     :param region_name: the region asked for explicitly (an instance ARN's may not contradict it).
-    :param shared_quota_conn_id: Airflow ``redis`` connection of the deployment-wide quota;
-        default ``[connect_federation] shared_quota_conn_id``. Unset: pacing in this process only.
+
+    Both calls take ``shared_quota_conn_id``: the Airflow ``redis`` connection of the deployment-wide
+    quota, default ``[connect_federation] shared_quota_conn_id``; unset, pacing in this process only.
     """
 
-    def __init__(
-        self,
-        access: Callable[[], AwsAccess],
-        shared_quota_conn_id: str | None = None,
-        region_name: str | None = None,
-    ) -> None:
+    def __init__(self, access: Callable[[], AwsAccess], region_name: str | None = None) -> None:
         self._access_of = access
         self.region_name = region_name
-        self.shared_quota_conn_id = shared_quota_conn_id
         self._endpoints_checked = False
 
     @cached_property
@@ -105,7 +100,12 @@ class FederationClient:
         return self._access_of()
 
     def get_federation_token(
-        self, instance_id: str, *, connect_user: str | None = None, role_arn: str | None = None
+        self,
+        instance_id: str,
+        *,
+        connect_user: str | None = None,
+        role_arn: str | None = None,
+        shared_quota_conn_id: str | None = None,
     ) -> FederationToken:
         """``ConnectFederationHook.get_federation_token``: the caller's token, or ``connect_user``'s via ``role_arn``."""
         instance = InstanceRef.parse(instance_id)
@@ -118,7 +118,9 @@ class FederationClient:
         if connect_user is not None:
             validate_connect_user(connect_user, role_arn)
         self._warn_if_sts_leaves_a_local_endpoint()
-        quota = self._shared_quota(instance, region, role_arn, *configured_pacing(None, None))
+        quota = self._shared_quota(
+            shared_quota_conn_id, instance, region, role_arn, *configured_pacing(None, None)
+        )
         if connect_user is None:
             caller = _Caller(self._connect_client(region))
         else:
@@ -142,6 +144,7 @@ class FederationClient:
         burst: int | None = None,
         max_workers: int = 4,
         on_token: Callable[[str, FederationToken], None] | None = None,
+        shared_quota_conn_id: str | None = None,
     ) -> dict[str, FederationToken | exc.ConnectFederationError]:
         """``ConnectFederationHook.get_federation_tokens``: one bucket paces every attempt of every user;
         ``on_token`` gets each token in its worker thread as it arrives."""
@@ -150,7 +153,8 @@ class FederationClient:
         users = connect_user_list(connect_users, role_arn)
         rate, burst = configured_pacing(requests_per_second, burst)
         self._warn_if_sts_leaves_a_local_endpoint()
-        quota = self._shared_quota(instance, region, role_arn, rate, burst) or TokenBucket(rate, burst)
+        shared = self._shared_quota(shared_quota_conn_id, instance, region, role_arn, rate, burst)
+        quota = shared or TokenBucket(rate, burst)
         session = self._access.session(region)
         sts = self._sts_client(session)
         sessions = SessionCredentials()
@@ -202,14 +206,20 @@ class FederationClient:
         )
 
     def _shared_quota(
-        self, instance: InstanceRef, region: str | None, role_arn: str | None, rate: float, burst: int
+        self,
+        shared_quota_conn_id: str | None,
+        instance: InstanceRef,
+        region: str | None,
+        role_arn: str | None,
+        rate: float,
+        burst: int,
     ) -> SharedQuota | None:
         """The deployment-wide quota of the call's account and region, if one is configured.
 
         Redis is checked to answer before anything calls AWS; the account is the instance ARN's,
         else the role's, else the connection's identity's (one STS call).
         """
-        conn_id = configured_shared_quota_conn_id(self.shared_quota_conn_id)
+        conn_id = configured_shared_quota_conn_id(shared_quota_conn_id)
         if conn_id is None:
             return None
         from airflow_connect_fed._client.shared_quota import SharedQuota, redis_client

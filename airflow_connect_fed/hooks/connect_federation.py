@@ -72,7 +72,12 @@ class ConnectFederationHook(AwsBaseHook):
         :param connect_user: Connect username; the role session is named after it.
         :param role_arn: IAM role whose sessions map to Connect users (required with ``connect_user``).
         """
-        return self.federation.get_federation_token(instance_id, connect_user=connect_user, role_arn=role_arn)
+        return self.federation.get_federation_token(
+            instance_id,
+            connect_user=connect_user,
+            role_arn=role_arn,
+            shared_quota_conn_id=self.shared_quota_conn_id,
+        )
 
     def get_federation_tokens(
         self,
@@ -110,6 +115,7 @@ class ConnectFederationHook(AwsBaseHook):
             burst=burst,
             max_workers=max_workers,
             on_token=on_token,
+            shared_quota_conn_id=self.shared_quota_conn_id,
         )
 
     def caller_arn(self) -> str:
@@ -132,10 +138,7 @@ class ConnectFederationHook(AwsBaseHook):
     def federation(self) -> FederationClient:
         """The service logic, on this hook's connection (looked up on first use)."""
         if self._federation is None:
-            self._federation = FederationClient(
-                self._access, self.shared_quota_conn_id, self._explicit_region
-            )
-        self._federation.shared_quota_conn_id = self.shared_quota_conn_id
+            self._federation = FederationClient(self._access, self._explicit_region)
         return self._federation
 
     def _access(self) -> AwsAccess:

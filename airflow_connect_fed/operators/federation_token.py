@@ -151,7 +151,7 @@ class GetFederationTokenOperator(AwsBaseOperator[ConnectFederationHook]):
             return resolve_destination("xcom")
         if self.destination != "secrets_backend":
             return resolve_destination(self.destination)
-        if self._secret_key_given is False:
+        if not self._secret_key_given:
             raise InvalidDestinationError(
                 "destination='secrets_backend' (the default) needs secret_key, the Variable name the token is "
                 "stored under and downstream tasks read, e.g. secret_key='connect/agents/agent-1'. "
