@@ -6,18 +6,20 @@ UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed-stamp
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: venv test servers unit lint demo bench docs constraints clean test-airflow-3.0
+.PHONY: venv test servers unit lint demo bench docs constraints clean test-airflow-3.0 test-emulator-alone
 
 venv: $(STAMP)
 
+# Both distributions of this repository, editable: the provider and amazon-connect-emulator (emulator/).
 # Reinstall whenever the dependency declarations change; constraints.txt pins every package.
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml emulator/pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
-	$(VENV)/bin/uv pip install --quiet --python $(PY) --constraint constraints.txt --editable ".[test,emulator,redis,e2e]"
+	$(VENV)/bin/uv pip install --quiet --python $(PY) --constraint constraints.txt \
+	  --editable ".[test,redis,e2e]" --editable ./emulator
 	touch $@
 
-test: $(STAMP) servers lint docs test-airflow-3.0
+test: $(STAMP) servers lint docs test-airflow-3.0 test-emulator-alone
 	$(PY) -m pytest
 
 # The end-to-end tests start PostgreSQL and Redis from Debian's packages; install them when missing.
@@ -35,14 +37,30 @@ servers:
 # The unit tests again on the lowest Airflow 3 the provider declares (constraints-airflow-3.0.txt).
 MIN_VENV := .venv-airflow-3.0
 MIN_STAMP := $(MIN_VENV)/.installed-stamp
-$(MIN_STAMP): pyproject.toml constraints-airflow-3.0.txt
+$(MIN_STAMP): pyproject.toml emulator/pyproject.toml constraints-airflow-3.0.txt
 	test -x $(MIN_VENV)/bin/python || $(PYTHON) -m venv $(MIN_VENV)
 	$(MIN_VENV)/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
-	$(MIN_VENV)/bin/uv pip install --quiet --python $(MIN_VENV)/bin/python --constraint constraints-airflow-3.0.txt --editable ".[test,emulator]"
+	$(MIN_VENV)/bin/uv pip install --quiet --python $(MIN_VENV)/bin/python --constraint constraints-airflow-3.0.txt \
+	  --editable ".[test]" --editable ./emulator
 	touch $@
 
 test-airflow-3.0: $(MIN_STAMP)
-	$(MIN_VENV)/bin/python -m pytest -m "not integration and not e2e" -p no:cacheprovider
+	$(MIN_VENV)/bin/python -m pytest tests -m "not integration and not e2e" -p no:cacheprovider
+
+# amazon-connect-emulator alone, as someone testing a Lambda would install it: no Airflow in the
+# virtualenv (checked), its own tests, over HTTP with plain boto3 and the AWS CLI's wire format.
+EMU_VENV := .venv-emulator
+EMU_STAMP := $(EMU_VENV)/.installed-stamp
+$(EMU_STAMP): emulator/pyproject.toml constraints.txt
+	test -x $(EMU_VENV)/bin/python || $(PYTHON) -m venv $(EMU_VENV)
+	$(EMU_VENV)/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(EMU_VENV)/bin/uv pip install --quiet --python $(EMU_VENV)/bin/python --constraint constraints.txt \
+	  ./emulator pytest pytest-timeout awscli
+	touch $@
+
+test-emulator-alone: $(EMU_STAMP)
+	! $(EMU_VENV)/bin/python -c "import airflow" 2>/dev/null || { echo "Airflow is installed in $(EMU_VENV)" >&2; exit 1; }
+	cd emulator && ../$(EMU_VENV)/bin/python -m pytest tests -p no:cacheprovider
 
 unit: $(STAMP)
 	$(PY) -m pytest -m "not integration and not e2e"
@@ -65,7 +83,8 @@ bench: $(STAMP)
 
 # Re-resolve every pin (needs PyPI); commit the result.
 constraints:
-	$(VENV)/bin/uv pip compile pyproject.toml --extra test --extra emulator --extra redis --extra e2e --python-version 3.11 --upgrade -o constraints.txt
+	$(VENV)/bin/uv pip compile pyproject.toml emulator/pyproject.toml --extra test --extra redis --extra e2e \
+	  --python-version 3.11 --upgrade -o constraints.txt
 
 # Re-resolve constraints-airflow-3.0.txt (needs PyPI): Airflow, the amazon provider and common-compat pinned
 # to exactly the lower bounds pyproject.toml declares, so test-airflow-3.0 tests those; the other pins
@@ -76,8 +95,8 @@ constraints-airflow-3.0:
 	pins=$$(for p in $(MIN_PINNED); do sed -n "s/^ *\"$$p>=\([0-9.]*\)\".*/$$p==\1/p" pyproject.toml; done); \
 	test "$$(echo "$$pins" | grep -c ==)" -eq $(words $(MIN_PINNED)) \
 	  || { echo "pyproject.toml must declare a lower bound for each of: $(MIN_PINNED)" >&2; exit 1; }; \
-	echo "$$pins" | $(VENV)/bin/uv pip compile pyproject.toml - --extra test --extra emulator --python-version 3.11 \
+	echo "$$pins" | $(VENV)/bin/uv pip compile pyproject.toml emulator/pyproject.toml - --extra test --python-version 3.11 \
 	  --custom-compile-command "make constraints-airflow-3.0" -o constraints-airflow-3.0.txt
 
 clean:
-	rm -rf $(VENV) $(MIN_VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(MIN_VENV) $(EMU_VENV) build dist *.egg-info emulator/*.egg-info .mypy_cache .ruff_cache .pytest_cache

@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 from emulator_process import REGION, EmulatorProcess, FederationCounts
 from harness import main
 
-from airflow_connect_fed._client.pacing import TokenBucket
+from airflow_connect_fed._client.token_bucket import TokenBucket
 
 if TYPE_CHECKING:
     from report import Section

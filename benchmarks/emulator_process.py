@@ -1,4 +1,4 @@
-"""The Connect emulator as a separate process (``python -m airflow_connect_fed.testing``), set up over HTTP.
+"""The Connect emulator as a separate process (``python -m amazon_connect_emulator``), set up over HTTP.
 
 A separate process keeps the emulator's CPU off the benchmark's GIL. Its federation request counts
 come from its own access log (one line per request, with the HTTP status it answered), so they are
@@ -64,7 +64,7 @@ class EmulatorProcess:
     def __enter__(self) -> EmulatorProcess:
         with self.log_path.open("w") as log:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "airflow_connect_fed.testing", *self._args],
+                [sys.executable, "-m", "amazon_connect_emulator", *self._args],
                 stdout=subprocess.PIPE,
                 stderr=log,
                 text=True,

@@ -62,7 +62,7 @@ def render_page(sections: list[Section], machine: dict[str, str], total_seconds:
     lines += [f"- {name}: {value}" for name, value in machine.items() if name != "date"]
     lines += [
         "",
-        "All AWS calls go to the local emulator (`python -m airflow_connect_fed.testing`) over HTTP on "
+        "All AWS calls go to the local emulator (`python -m amazon_connect_emulator`) over HTTP on "
         "loopback, in its own process unless a section says otherwise. Absolute times are this machine's; "
         "the ratios and the emulator's request counts are what carries over.",
         "",

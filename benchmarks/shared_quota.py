@@ -32,8 +32,8 @@ from typing import TYPE_CHECKING, Any
 from emulator_process import REGION, EmulatorProcess, FederationCounts
 from harness import PYTHON, REPO, main
 
-from airflow_connect_fed._client.pacing import TokenBucket
 from airflow_connect_fed._client.shared_quota import SharedQuota, redis_client
+from airflow_connect_fed._client.token_bucket import TokenBucket
 from airflow_connect_fed.hooks.connect_federation import ConnectFederationHook
 from airflow_connect_fed.token import FederationToken
 

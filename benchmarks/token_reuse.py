@@ -23,8 +23,8 @@ REUSED = "Reusing the stored federation token"
 
 
 def measure(section: Section) -> None:
-    from airflow_connect_fed.testing import ConnectEmulator
-    from airflow_connect_fed.testing.sandbox import AirflowSandbox
+    from amazon_connect_emulator import ConnectEmulator
+    from amazon_connect_emulator.airflow_sandbox import AirflowSandbox
 
     with ConnectEmulator() as emulator, tempfile.TemporaryDirectory(prefix="connect-fed-sandbox-") as home:
         instance = emulator.create_instance("reuse")

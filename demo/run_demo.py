@@ -14,9 +14,9 @@ import sys
 import time
 from pathlib import Path
 
-from airflow_connect_fed.testing import ConnectEmulator
-from airflow_connect_fed.testing.sandbox import AirflowSandbox
 from airflow_connect_fed.token import FederationToken
+from amazon_connect_emulator import ConnectEmulator
+from amazon_connect_emulator.airflow_sandbox import AirflowSandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 HOME = ROOT / ".demo" / "airflow_home"

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from airflow_connect_fed.testing import ConnectEmulator
-from airflow_connect_fed.testing.sandbox import AirflowSandbox
 from airflow_connect_fed.token import FederationToken
+from amazon_connect_emulator import ConnectEmulator
+from amazon_connect_emulator.airflow_sandbox import AirflowSandbox
 
 pytestmark = pytest.mark.integration
 

@@ -25,13 +25,10 @@ from airflow_connect_fed import exceptions as exc
 from airflow_connect_fed._client.aws_error import error_parts
 from airflow_connect_fed._client.connect_user import connect_user_list, validate_connect_user
 from airflow_connect_fed._client.instance import InstanceRef
-from airflow_connect_fed._client.pacing import (
-    TokenBucket,
-    configured_pacing,
-    configured_shared_quota_conn_id,
-)
+from airflow_connect_fed._client.pacing import configured_pacing, configured_shared_quota_conn_id
 from airflow_connect_fed._client.sensitive import protect
 from airflow_connect_fed._client.session_credentials import SessionCredentials
+from airflow_connect_fed._client.token_bucket import TokenBucket
 from airflow_connect_fed.token import FederationToken
 
 if TYPE_CHECKING:

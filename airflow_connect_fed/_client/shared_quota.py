@@ -22,7 +22,8 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-from airflow_connect_fed._client.pacing import TokenBucket, validate_pacing
+from airflow_connect_fed._client.pacing import validate_pacing
+from airflow_connect_fed._client.token_bucket import TokenBucket
 from airflow_connect_fed.exceptions import InvalidInputError, SharedQuotaError
 
 if TYPE_CHECKING:

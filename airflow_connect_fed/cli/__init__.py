@@ -1,4 +1,4 @@
-"""The ``connect-fed`` console script: ``get-federation-token``, ``check`` and ``emulator``.
+"""The ``connect-fed`` console script: ``get-federation-token`` and ``check``.
 
 Exit statuses follow the AWS CLI: 0 success, 252 usage error, 254 AWS answered with an error,
 255 any other failure, 130 interrupted. Errors go to stderr as one line naming the error code and
@@ -46,10 +46,6 @@ def _command(name: str) -> Callable[[argparse.Namespace], ExitCode]:
         from airflow_connect_fed.cli import check
 
         return check.run
-    if name == "emulator":
-        from airflow_connect_fed.cli import emulator
-
-        return emulator.run
     from airflow_connect_fed.cli import get_federation_token
 
     return get_federation_token.run

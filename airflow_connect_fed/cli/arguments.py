@@ -46,7 +46,6 @@ def build_parser() -> ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_get_federation_token(commands)
     _add_check(commands)
-    _add_emulator(commands)
     return parser
 
 
@@ -176,67 +175,3 @@ def _add_check(commands: Any) -> None:
     )
     command.add_argument("--instance-id", required=True, help="Connect instance ID or instance ARN")
     _add_aws_options(command)
-
-
-def _add_emulator(commands: Any) -> None:
-    command = commands.add_parser(
-        "emulator",
-        help="run the local Connect emulator (needs the emulator extra), or seed a running one",
-        description="Serve moto's AWS services plus Connect users and GetFederationToken on one local "
-        "endpoint until interrupted. Prints 'amazon-connect-emulator listening on http://HOST:PORT' when "
-        "ready, then the AIRFLOW_CONN_AWS_DEFAULT and secrets backend settings that use it.",
-        epilog="`connect-fed emulator seed --help` for the seed command",
-    )
-    command.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
-    command.add_argument("--port", type=int, default=0, help="port to bind; 0 picks a free one (default: 0)")
-    command.add_argument("--region", default="us-east-1", help="default region (default: %(default)s)")
-    command.add_argument(
-        "--requests-per-second",
-        type=float,
-        default=2.0,
-        help="GetFederationToken quota per account and region (default: %(default)s)",
-    )
-    command.add_argument(
-        "--burst",
-        type=int,
-        default=5,
-        help="requests allowed at once before throttling (default: %(default)s)",
-    )
-    command.add_argument(
-        "--fault-rate",
-        type=float,
-        default=0.0,
-        help="share of calls, 0.0 to 1.0, failing with 500 InternalServiceException (default: %(default)s)",
-    )
-    command.add_argument("--root-access-key", help="access key the emulator treats as the account root")
-    command.add_argument(
-        "--token-ttl", type=int, metavar="SECONDS", help="token lifetime (default: 12 hours)"
-    )
-    actions = command.add_subparsers(dest="emulator_command", metavar="seed")
-    _add_emulator_seed(actions)
-
-
-def _add_emulator_seed(actions: Any) -> None:
-    seed = actions.add_parser(
-        "seed",
-        help="create a Connect instance, users and the federation role in a running emulator",
-        description="Create, in a running emulator, a SAML Connect instance with a fixed id, Connect users "
-        "and the IAM role whose sessions federate as them; print one line per resource with its id and "
-        "ARN, 'created' or 'exists'. The defaults are the values of the README's first DAG.",
-        epilog="exit status: 0 success, 252 usage error, 255 the emulator could not be reached or refused",
-    )
-    seed.add_argument(
-        "--endpoint-url", required=True, help="the URL the emulator printed, e.g. http://127.0.0.1:5000"
-    )
-    seed.add_argument("--region", default="us-east-1", help="region of the instance (default: %(default)s)")
-    seed.add_argument(
-        "--instance-id", help="Connect instance id to create (default: 11111111-2222-3333-4444-555555555555)"
-    )
-    seed.add_argument(
-        "--user",
-        dest="users",
-        action="append",
-        metavar="USERNAME",
-        help="Connect username to create; repeat for more (default: agent-1)",
-    )
-    seed.add_argument("--role-name", help="IAM federation role to create (default: ConnectFederation)")

@@ -1,75 +1,11 @@
-from __future__ import annotations
+"""Pacing settings: a bad rate or burst is refused as InvalidInputError, before any AWS call."""
 
-import threading
+from __future__ import annotations
 
 import pytest
 
-from airflow_connect_fed._client.pacing import TokenBucket
+from airflow_connect_fed._client.pacing import validate_pacing
 from airflow_connect_fed.exceptions import InvalidInputError
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-def bucket(rate=2.0, burst=5) -> tuple[TokenBucket, FakeTime]:
-    time = FakeTime()
-    return TokenBucket(rate, burst, clock=time.clock, sleep=time.sleep), time
-
-
-def test_burst_then_the_sustained_rate():
-    b, time = bucket(rate=2.0, burst=5)
-    for _ in range(5):
-        b.acquire()
-    assert time.now == 0
-    for _ in range(10):
-        b.acquire()
-    assert time.now == pytest.approx(5.0)  # 10 more at 2/s
-
-
-def test_refills_while_idle_up_to_burst():
-    b, time = bucket(rate=2.0, burst=5)
-    for _ in range(5):
-        b.acquire()
-    time.now += 100
-    for _ in range(5):
-        b.acquire()
-    assert time.now == 100
-    b.acquire()
-    assert time.now == pytest.approx(100.5)
-
-
-def test_drain_makes_everyone_wait_and_slows_down():
-    b, time = bucket(rate=4.0, burst=5)
-    b.drain()
-    b.acquire()
-    assert time.now == pytest.approx(1 / 3.6)
-    for _ in range(20):
-        b.drain()
-    assert b.rate == 2.0  # never below half the configured rate
-
-
-def test_threads_never_take_more_than_the_bucket_holds():
-    def no_waiting(seconds: float) -> None:
-        raise AssertionError(f"asked to wait {seconds} s")
-
-    b = TokenBucket(1e-9, 800, sleep=no_waiting)
-    threads = [threading.Thread(target=lambda: [b.acquire() for _ in range(100)]) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    with pytest.raises(AssertionError, match="asked to wait"):
-        b.acquire()  # all 800 were handed out exactly once
 
 
 @pytest.mark.parametrize(
@@ -87,16 +23,4 @@ def test_threads_never_take_more_than_the_bucket_holds():
 )
 def test_bad_values(rate, burst, message):
     with pytest.raises(InvalidInputError, match=message):
-        TokenBucket(rate, burst)
-
-
-def test_recover_steps_back_to_the_configured_rate():
-    b, _ = bucket(rate=10.0, burst=5)
-    b.drain()
-    b.drain()
-    assert b.rate == pytest.approx(8.1)
-    b.recover()
-    assert b.rate == pytest.approx(8.6)
-    for _ in range(10):
-        b.recover()
-    assert b.rate == 10.0
+        validate_pacing(rate, burst)

@@ -11,7 +11,7 @@ import pytest
 # Airflow configures logging on its first import; do it now, not inside a test's captured output.
 import airflow_connect_fed.hooks.connect_federation  # noqa: F401
 from airflow_connect_fed.cli import main
-from airflow_connect_fed.testing import ConnectEmulator
+from amazon_connect_emulator import ConnectEmulator
 
 AGENT = "Alice"
 

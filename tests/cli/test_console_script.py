@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
 
-import boto3
 import pytest
 
 from tests.cli.conftest import Federation
@@ -28,13 +26,19 @@ def run(*argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
 def test_help_does_not_load_airflow():
     result = run("--help")
     assert result.returncode == 0
-    for command in ("get-federation-token", "check", "emulator"):
+    for command in ("get-federation-token", "check"):
         assert command in result.stdout
     probe = "import sys, airflow_connect_fed.cli; print(sorted(m for m in sys.modules if m.split('.')[0] in ('airflow', 'boto3', 'botocore')))"
     assert (
         subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
         == "[]\n"
     )
+
+
+def test_the_emulator_is_not_a_connect_fed_command():
+    result = run("emulator")
+    assert (result.returncode, result.stdout) == (252, "")
+    assert "argument COMMAND: invalid choice: 'emulator'" in result.stderr
 
 
 def test_usage_error_exits_252():
@@ -54,29 +58,3 @@ def test_service_error_exits_254_and_stdout_stays_empty(federation: Federation, 
     result = run("get-federation-token", "--instance-id", "no-such-instance", env=env)
     assert (result.returncode, result.stdout) == (254, "")
     assert "connect-fed get-federation-token: error: (ResourceNotFoundException) " in result.stderr
-
-
-@pytest.mark.integration
-def test_emulator_serves_until_interrupted():
-    process = subprocess.Popen(
-        [str(CONNECT_FED), "emulator", "--port", "0", "--region", "eu-west-1"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        line = process.stdout.readline()  # type: ignore[union-attr]
-        assert line.startswith("amazon-connect-emulator listening on http://127.0.0.1:")
-        endpoint_url = line.split(" on ", 1)[1].strip()
-        sts = boto3.client(
-            "sts",
-            endpoint_url=endpoint_url,
-            region_name="eu-west-1",
-            aws_access_key_id="AKIAEMULATORROOT0000",
-            aws_secret_access_key="testing",
-        )
-        assert sts.get_caller_identity()["Account"] == "123456789012"
-    finally:
-        process.send_signal(signal.SIGINT)
-        process.communicate(timeout=30)
-    assert process.returncode == 0

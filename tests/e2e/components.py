@@ -17,7 +17,7 @@ from pathlib import Path
 
 import psutil
 
-from airflow_connect_fed.testing.sandbox import AirflowSandbox
+from amazon_connect_emulator.airflow_sandbox import AirflowSandbox
 
 TAIL_LINES = 40
 

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import pytest
 
-from airflow_connect_fed.testing import ConnectEmulator
 from airflow_connect_fed.token import FederationToken
+from amazon_connect_emulator import ConnectEmulator
 from tests.e2e.components import CeleryAirflow
 from tests.e2e.servers import PostgresServer, RedisServer
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from airflow_connect_fed.testing import ConnectEmulator
 from airflow_connect_fed.token import FederationToken
+from amazon_connect_emulator import ConnectEmulator
 from tests.e2e.components import ScheduledAirflow
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(480)]

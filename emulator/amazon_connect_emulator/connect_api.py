@@ -28,21 +28,26 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from moto.connect.models import Instance, connect_backends
-from moto.utilities.utils import get_partition
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from airflow_connect_fed.testing.identity import SigningScope, request_account, resolve_caller, signing_scope
-from airflow_connect_fed.testing.seed import INSTANCE_ROUTE, check_instance_id
+from amazon_connect_emulator.identity import (
+    SigningScope,
+    request_account,
+    resolve_caller,
+    root_arn,
+    signing_scope,
+)
+from amazon_connect_emulator.seed import INSTANCE_ROUTE, check_instance_id
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
-    from airflow_connect_fed.testing.counters import FederationCounters, Outcome
-    from airflow_connect_fed.testing.directory import InstanceKey, UserDirectory
-    from airflow_connect_fed.testing.faults import FaultInjector
-    from airflow_connect_fed.testing.quota import Quota
+    from amazon_connect_emulator.counters import FederationCounters, Outcome
+    from amazon_connect_emulator.directory import InstanceKey, UserDirectory
+    from amazon_connect_emulator.faults import FaultInjector
+    from amazon_connect_emulator.quota import Quota
 
 logger = logging.getLogger(__name__)
 
@@ -388,7 +393,7 @@ def _root_sts_answer(action: str | None, account_id: str, region: str) -> Respon
     """What AWS STS answers the account root where moto answers otherwise; None: moto's answer stands."""
     request_id = f"<RequestId>{uuid.uuid4()}</RequestId>"
     if action == "GetCallerIdentity":  # moto names its default IAM user
-        arn = f"arn:{get_partition(region)}:iam::{account_id}:root"
+        arn = root_arn(account_id, region)
         body = (
             '<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
             f"<GetCallerIdentityResult><Arn>{arn}</Arn><UserId>{account_id}</UserId>"

@@ -21,6 +21,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from amazon_connect_emulator.identity import DEFAULT_ROOT_ACCESS_KEY, ROOT_SECRET_ACCESS_KEY, validate_region
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -32,13 +34,10 @@ INSTANCE_ROUTE = "/connect-emulator-api/instances"
 #: Connect instance ids the emulator can create: UUID-like, 1 to 100 letters, digits and hyphens.
 INSTANCE_ID = re.compile(r"[A-Za-z0-9-]{1,100}")
 
-_SEEDER_KEY = "AKIAEMULATORROOT0000"  # any key moto does not know acts for the default account's root
-_SEEDER_SECRET = "seed"  # noqa: S105 - the emulator checks no secret
-_REGION = re.compile(r"[a-z]{2}(-[a-z]+){1,2}-\d")
 # A Connect username that is also an STS role session name (the hook assumes the role with it).
 _CONNECT_USER = re.compile(r"[A-Za-z0-9_.@-]{2,64}")
 _ROLE_NAME = re.compile(r"[A-Za-z0-9_+=,.@-]{1,64}")
-_START_IT = "Start it with `connect-fed emulator` and pass the URL its first line prints"
+_START_IT = "Start it with `amazon-connect-emulator` and pass the URL its first line prints"
 
 
 class SeedError(Exception):
@@ -89,8 +88,7 @@ def validate(
 ) -> None:
     """Check every argument of ``seed`` before anything is sent; ``ValueError`` names the first bad one."""
     _check_endpoint_url(endpoint_url)
-    if not isinstance(region, str) or not _REGION.fullmatch(region):
-        raise ValueError(f"region must be an AWS region name like 'us-east-1', got {region!r}")
+    validate_region(region)
     check_instance_id(instance_id)
     if isinstance(users, str) or not users:
         raise ValueError(f"user must be given at least once, as a list of Connect usernames, got {users!r}")
@@ -191,8 +189,8 @@ def _client(service: str, endpoint_url: str, region: str) -> Any:
         service,  # type: ignore[call-overload]
         endpoint_url=endpoint_url,
         region_name=region,
-        aws_access_key_id=_SEEDER_KEY,
-        aws_secret_access_key=_SEEDER_SECRET,
+        aws_access_key_id=DEFAULT_ROOT_ACCESS_KEY,
+        aws_secret_access_key=ROOT_SECRET_ACCESS_KEY,
         config=Config(retries={"total_max_attempts": 2}, connect_timeout=10, read_timeout=30),
     )
 

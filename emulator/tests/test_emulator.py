@@ -18,8 +18,8 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from airflow_connect_fed.testing import DEFAULT_ROOT_ACCESS_KEY, AwsCredentials, ConnectEmulator
-from airflow_connect_fed.testing.counters import FederationCounts
+from amazon_connect_emulator import DEFAULT_ROOT_ACCESS_KEY, AwsCredentials, ConnectEmulator
+from amazon_connect_emulator.counters import FederationCounts
 
 pytestmark = pytest.mark.integration
 
@@ -249,28 +249,38 @@ def test_root_identity_is_refused(connect_emulator: ConnectEmulator, agent: Agen
     assert (status, code, message) == (400, "InvalidRequestException", ROOT_REFUSAL)
 
 
-def test_throttles_after_the_burst_and_recovers(connect_emulator: ConnectEmulator, agent: Agent) -> None:
-    # A slow rate, so that a loaded machine cannot earn a token back during the burst.
-    connect_emulator.set_quota(requests_per_second=0.5, burst=5)
-    for _ in range(5):
-        federate(connect_emulator, agent.instance["id"], agent.credentials)
-    status, code, message = error_of(
-        federation_error(connect_emulator, agent.instance["id"], agent.credentials)
-    )
-    assert (status, code) == (429, "ThrottlingException")
-    assert "0.5 requests/s (burst 5)" in message
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
 
-    # The quota is per account and region: another region is not throttled (its instance is unknown).
-    other_region = connect_emulator.client(
-        "connect", region_name="eu-west-1", config=NO_RETRIES, **agent.credentials
-    )
-    with pytest.raises(ClientError) as raised:
-        other_region.get_federation_token(InstanceId=agent.instance["id"])
-    assert raised.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    def __call__(self) -> float:
+        return self.now
 
-    time.sleep(2.1)  # one token back at 0.5 requests/s
-    assert federate(connect_emulator, agent.instance["id"], agent.credentials)["UserId"] == agent.user["id"]
-    assert connect_emulator.counters.for_instance(agent.instance["id"]).throttled == 1
+
+def test_throttles_after_the_burst_and_recovers() -> None:
+    clock = FakeClock()
+    with ConnectEmulator(requests_per_second=0.5, burst=5, clock=clock) as emulator:
+        emulator.reset()  # moto's state is per process: start from empty accounts
+        instance_id = emulator.create_instance("emulator-test")["id"]
+        user = emulator.create_user(instance_id, "Alice")
+        credentials = emulator.credentials_for("Alice", emulator.create_federation_role())
+        for _ in range(5):
+            federate(emulator, instance_id, credentials)
+        status, code, message = error_of(federation_error(emulator, instance_id, credentials))
+        assert (status, code) == (429, "ThrottlingException")
+        assert "0.5 requests/s (burst 5)" in message
+
+        # The quota is per account and region: another region is not throttled (its instance is unknown).
+        other_region = emulator.client("connect", region_name="eu-west-1", config=NO_RETRIES, **credentials)
+        with pytest.raises(ClientError) as raised:
+            other_region.get_federation_token(InstanceId=instance_id)
+        assert raised.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+        clock.now += 1.9  # 0.95 of a token back at 0.5 requests/s
+        assert error_of(federation_error(emulator, instance_id, credentials))[1] == "ThrottlingException"
+        clock.now += 0.1  # a whole one
+        assert federate(emulator, instance_id, credentials)["UserId"] == user["id"]
+        assert emulator.counters.for_instance(instance_id).throttled == 2
 
 
 def test_quota_can_be_changed_at_runtime(connect_emulator: ConnectEmulator, agent: Agent) -> None:
@@ -426,7 +436,7 @@ def test_airflow_connection_points_at_the_emulator(connect_emulator: ConnectEmul
 def test_runtime_setters_validate(connect_emulator: ConnectEmulator) -> None:
     with pytest.raises(ValueError, match="got 2"):
         connect_emulator.set_fault_rate(2)
-    with pytest.raises(ValueError, match="burst must be an integer >= 1, got 0"):
+    with pytest.raises(ValueError, match=r"burst must be a whole number >= 1 .*, got 0"):
         connect_emulator.set_quota(1.0, 0)
 
 
@@ -451,3 +461,25 @@ def test_a_taken_port_raises_os_error(connect_emulator: ConnectEmulator) -> None
     with pytest.raises(OSError, match="in use") as raised:
         ConnectEmulator(port=taken_port).start()
     assert raised.value.errno == errno.EADDRINUSE
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "expected"),
+    [
+        ("port", -1, "port must be an integer from 0 .* to 65535, got -1"),
+        ("port", 70000, "got 70000"),
+        ("host", "", "host must be .*, got ''"),
+        ("region", "Mars", "region must be an AWS region name .*, got 'Mars'"),
+        ("requests_per_second", -2.0, "requests_per_second must be a finite number > 0 .*, got -2.0"),
+        ("requests_per_second", 0, "got 0"),
+        ("burst", 0, "burst must be a whole number >= 1 .*, got 0"),
+        ("fault_rate", 1.5, r"fault_rate must be a number from 0.0 to 1.0, got 1.5"),
+        ("fault_rate", -0.1, "got -0.1"),
+        ("root_access_key", "root", "root_access_key must be 16 to 128 .*, got 'root'"),
+        ("token_ttl", 0, "token_ttl must be an integer number of seconds >= 1, got 0"),
+        ("seed", "abc", "seed must be an integer or None, got 'abc'"),
+    ],
+)
+def test_bad_options_raise_value_error(option: str, value: object, expected: str) -> None:
+    with pytest.raises(ValueError, match=expected):
+        ConnectEmulator(**{option: value})  # type: ignore[arg-type]

@@ -1,4 +1,4 @@
-"""``python -m airflow_connect_fed.testing``: the ready line and how to connect, a working URL, ``seed``,
+"""``python -m amazon_connect_emulator``: the ready line and how to connect, a working URL, ``seed``,
 clean exit on signals, bad options."""
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ ROLE_ARN = "arn:aws:iam::123456789012:role/ConnectFederation"
 
 def start(*options: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "airflow_connect_fed.testing", *options],
+        [sys.executable, "-m", "amazon_connect_emulator", *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -64,7 +64,7 @@ def how_to_connect(process: subprocess.Popen[str], url: str) -> dict[str, str]:
     """The variables of the ``export`` lines after the ready line, checked line by line."""
     lines = read_lines(process, 7)
     assert [line[:2] for line in lines] == ["# ", "ex", "# ", "ex", "ex", "# ", "# "]
-    assert lines[6] == f"#   connect-fed emulator seed --endpoint-url {url}\n"
+    assert lines[6] == f"#   amazon-connect-emulator seed --endpoint-url {url}\n"
     exports = [shlex.split(line) for line in lines if line.startswith("export ")]
     assert all(len(words) == 2 and words[0] == "export" for words in exports)
     return dict(words[1].split("=", 1) for words in exports)
@@ -143,13 +143,11 @@ def federate_once(url: str) -> str:
 
 
 def seed_command(url: str, *options: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "airflow_connect_fed.testing", "seed", "--endpoint-url", url, *options]
+    command = [sys.executable, "-m", "amazon_connect_emulator", "seed", "--endpoint-url", url, *options]
     return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
 
 
-def test_printed_settings_and_seed_run_the_readme_dag_values(
-    server: subprocess.Popen[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_printed_settings_and_seed_serve_the_readme_dag_values(server: subprocess.Popen[str]) -> None:
     url = ready_url(server)
     env = how_to_connect(server, url)
     assert list(env) == [
@@ -183,25 +181,23 @@ def test_printed_settings_and_seed_run_the_readme_dag_values(
         ["exists", "role"],
     ]
 
-    from airflow.providers.amazon.aws.secrets.secrets_manager import SecretsManagerBackend
-
-    from airflow_connect_fed.hooks.connect_federation import ConnectFederationHook
-
-    monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", env["AIRFLOW_CONN_AWS_DEFAULT"])
-    token = ConnectFederationHook(aws_conn_id="aws_default").get_federation_token(
-        INSTANCE_ARN, connect_user="agent-1", role_arn=ROLE_ARN
-    )
-    assert (token.instance_id, token.user_id, token.user_arn) == (INSTANCE_ID, user_match[1], user_match[2])
-    assert token.is_valid()
+    # The federator assumes the seeded role as agent-1 and federates, with nothing but boto3.
+    sts = client(url, "sts", **federator)
+    session = sts.assume_role(RoleArn=ROLE_ARN, RoleSessionName="agent-1")["Credentials"]
+    agent = {
+        "aws_access_key_id": session["AccessKeyId"],
+        "aws_secret_access_key": session["SecretAccessKey"],
+        "aws_session_token": session["SessionToken"],
+    }
+    federated = client(url, "connect", **agent).get_federation_token(InstanceId=INSTANCE_ID)
+    assert (federated["UserId"], federated["UserArn"]) == (user_match[1], user_match[2])
+    assert federated["Credentials"]["AccessToken"]
 
     assert env["AIRFLOW__SECRETS__BACKEND"] == (
         "airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend"
     )
-    client(url, "secretsmanager", **federator).create_secret(
-        Name="airflow/variables/probe", SecretString="42"
-    )
-    backend = SecretsManagerBackend(**json.loads(env["AIRFLOW__SECRETS__BACKEND_KWARGS"]))
-    assert backend.get_variable("probe") == "42"
+    kwargs = json.loads(env["AIRFLOW__SECRETS__BACKEND_KWARGS"])
+    assert (kwargs["endpoint_url"], kwargs["aws_access_key_id"]) == (url, federator["aws_access_key_id"])
 
 
 def test_seed_errors(server: subprocess.Popen[str]) -> None:
@@ -209,8 +205,8 @@ def test_seed_errors(server: subprocess.Popen[str]) -> None:
     bad_url = seed_command("127.0.0.1:5000")
     assert (bad_url.returncode, bad_url.stdout) == (252, "")
     assert bad_url.stderr.startswith(
-        "connect-fed emulator: error: --endpoint-url must be the emulator's URL like 'http://127.0.0.1:5000', "
-        "got '127.0.0.1:5000'. Start it with `connect-fed emulator` and pass the URL its first line prints."
+        "amazon-connect-emulator: error: --endpoint-url must be the emulator's URL like 'http://127.0.0.1:5000', "
+        "got '127.0.0.1:5000'. Start it with `amazon-connect-emulator` and pass the URL its first line prints."
     )
     bad_id = seed_command(url, "--instance-id", "no/slash")
     assert (bad_id.returncode, bad_id.stdout) == (252, "")
@@ -219,7 +215,7 @@ def test_seed_errors(server: subprocess.Popen[str]) -> None:
     unreachable = seed_command("http://127.0.0.1:9")
     assert (unreachable.returncode, unreachable.stdout) == (255, "")
     assert unreachable.stderr.startswith(
-        "connect-fed emulator: error: cannot reach the emulator at http://127.0.0.1:9: "
+        "amazon-connect-emulator: error: cannot reach the emulator at http://127.0.0.1:9: "
     )
     no_connect_there = seed_command(url, "--region", "eu-west-1")
     assert (no_connect_there.returncode, no_connect_there.stdout) == (255, "")
@@ -234,7 +230,11 @@ def test_seed_errors(server: subprocess.Popen[str]) -> None:
     ("option", "value", "expected"),
     [
         ("--fault-rate", "1.5", "--fault-rate must be a number from 0.0 to 1.0, got 1.5"),
-        ("--requests-per-second", "-1", "--requests-per-second must be a finite number > 0, got -1.0"),
+        (
+            "--requests-per-second",
+            "-1",
+            "--requests-per-second must be a finite number > 0 (GetFederationToken's quota is about 2 per account and region), got -1.0.",
+        ),
         ("--port", "70000", "--port must be an integer from 0 (any free port) to 65535, got 70000"),
         ("--port", "http", "invalid int value: 'http'"),
     ],
@@ -242,6 +242,6 @@ def test_seed_errors(server: subprocess.Popen[str]) -> None:
 def test_bad_options_are_usage_errors(option: str, value: str, expected: str) -> None:
     process = start(option, value)
     stdout, stderr = process.communicate(timeout=30)
-    assert process.returncode == 252  # as `connect-fed emulator`: the AWS CLI's usage-error code
+    assert process.returncode == 252  # the AWS CLI's usage-error code
     assert stdout == ""
     assert expected in stderr

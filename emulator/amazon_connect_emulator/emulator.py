@@ -14,6 +14,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 import urllib.request
 from typing import TYPE_CHECKING, Any, TypedDict
 
@@ -21,12 +22,13 @@ import boto3
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import LISTEN_QUEUE, BaseWSGIServer, get_sockaddr, make_server, select_address_family
 
-from airflow_connect_fed.testing.connect_api import ConnectApi
-from airflow_connect_fed.testing.counters import FederationCounters
-from airflow_connect_fed.testing.directory import UserDirectory
-from airflow_connect_fed.testing.faults import FaultInjector
-from airflow_connect_fed.testing.quota import Quota
-from airflow_connect_fed.testing.seed import (
+from amazon_connect_emulator.connect_api import ConnectApi
+from amazon_connect_emulator.counters import FederationCounters
+from amazon_connect_emulator.directory import UserDirectory
+from amazon_connect_emulator.faults import FaultInjector
+from amazon_connect_emulator.identity import DEFAULT_ROOT_ACCESS_KEY, ROOT_SECRET_ACCESS_KEY, validate_region
+from amazon_connect_emulator.quota import Quota
+from amazon_connect_emulator.seed import (
     DEFAULT_INSTANCE_ID,
     DEFAULT_ROLE_NAME,
     DEFAULT_USERS,
@@ -35,16 +37,15 @@ from airflow_connect_fed.testing.seed import (
     federation_trust_policy,
     seed,
 )
+from amazon_connect_emulator.token_bucket import DEFAULT_BURST, DEFAULT_REQUESTS_PER_SECOND
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
     from types import FrameType, TracebackType
 
     from botocore.config import Config
 
-DEFAULT_ROOT_ACCESS_KEY = "AKIAEMULATORROOT0000"
 DEFAULT_TOKEN_TTL = 43200
-ROOT_SECRET_ACCESS_KEY = "testing"  # noqa: S105 - moto checks no secrets; any value works
 READY_MESSAGE = "amazon-connect-emulator listening on {url}"
 #: The IAM user ``credentials_for`` assumes roles as (the root may not), and ``serve`` prints keys of.
 FEDERATOR_USER = "emulator-federator"
@@ -53,7 +54,6 @@ SERVICES = ("sts", "connect", "secretsmanager", "ssm", "iam")
 SECRETS_MANAGER_BACKEND = "airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend"
 SSM_BACKEND = "airflow.providers.amazon.aws.secrets.systems_manager.SystemsManagerParameterStoreBackend"
 
-_REGION = re.compile(r"[a-z]{2}(-[a-z]+){1,2}-\d")
 _ACCESS_KEY_ID = re.compile(r"[A-Z0-9]{16,128}")
 _WILDCARD_HOSTS = {"0.0.0.0": "127.0.0.1", "::": "::1"}  # noqa: S104 - maps wildcards to loopback
 
@@ -88,18 +88,19 @@ class ConnectEmulator:
         host: str = "127.0.0.1",
         port: int = 0,
         region: str = "us-east-1",
-        requests_per_second: float = 2.0,
-        burst: int = 5,
+        requests_per_second: float = DEFAULT_REQUESTS_PER_SECOND,
+        burst: int = DEFAULT_BURST,
         fault_rate: float = 0.0,
         root_access_key: str = DEFAULT_ROOT_ACCESS_KEY,
         token_ttl: int = DEFAULT_TOKEN_TTL,
         seed: int | None = None,
         *,
         log_requests: bool = False,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         _validate_host(host)
         _validate_port(port)
-        _validate_region(region)
+        validate_region(region)
         _validate_root_access_key(root_access_key)
         _validate_token_ttl(token_ttl)
         self._host = host
@@ -109,7 +110,7 @@ class ConnectEmulator:
         self._token_ttl = token_ttl
         self._log_requests = log_requests
         self._initial_limits = (requests_per_second, burst, fault_rate)
-        self._quota = Quota(requests_per_second, burst)
+        self._quota = Quota(requests_per_second, burst, clock)
         self._faults = FaultInjector(fault_rate, seed)
         self._users = UserDirectory()
         self._counters = FederationCounters()
@@ -270,7 +271,7 @@ class ConnectEmulator:
         users: Sequence[str] = DEFAULT_USERS,
         role_name: str = DEFAULT_ROLE_NAME,
     ) -> list[Seeded]:
-        """What ``connect-fed emulator seed`` does: the instance with this id, its users and the federation
+        """What ``amazon-connect-emulator seed`` does: the instance with this id, its users and the federation
         role, each unless it exists. The defaults are the README's first DAG's values."""
         return seed(
             self.endpoint_url, region=self._region, instance_id=instance_id, users=users, role_name=role_name
@@ -383,35 +384,16 @@ class ConnectEmulator:
         return {**self.airflow_env("aws_default", **credentials), **self.secrets_backend_env(credentials)}
 
 
-def serve(
-    host: str = "127.0.0.1",
-    port: int = 0,
-    region: str = "us-east-1",
-    requests_per_second: float = 2.0,
-    burst: int = 5,
-    fault_rate: float = 0.0,
-    root_access_key: str = DEFAULT_ROOT_ACCESS_KEY,
-    token_ttl: int = DEFAULT_TOKEN_TTL,
-) -> None:
+def serve(**options: Any) -> None:
     """Run the emulator until SIGINT or SIGTERM (call from the main thread).
 
     Once it accepts requests it prints on stdout ``amazon-connect-emulator listening on
     http://HOST:PORT`` (the bound port; a wildcard host shown as loopback), then how to connect: the
     ``export`` lines of ``airflow_setup_env()`` and the seed command, between ``#`` comments.
-    Request logs go to stderr. Raises ValueError for a bad option and OSError when the address
-    cannot be bound.
+    Request logs go to stderr. ``options`` are ``ConnectEmulator``'s. Raises ValueError for a bad
+    option and OSError when the address cannot be bound.
     """
-    emulator = ConnectEmulator(
-        host,
-        port,
-        region,
-        requests_per_second,
-        burst,
-        fault_rate,
-        root_access_key,
-        token_ttl,
-        log_requests=True,
-    )
+    emulator = ConnectEmulator(**options, log_requests=True)
     stopping = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
@@ -442,7 +424,7 @@ def how_to_connect(endpoint_url: str, env: dict[str, str]) -> str:
             *exports.values(),
             f"# Instance {DEFAULT_INSTANCE_ID}, user {DEFAULT_USERS[0]} and role {DEFAULT_ROLE_NAME} "
             "of the README's first DAG:",
-            f"#   connect-fed emulator seed --endpoint-url {endpoint_url}",
+            f"#   amazon-connect-emulator seed --endpoint-url {endpoint_url}",
         ]
     )
 
@@ -470,11 +452,6 @@ def _validate_host(host: str) -> None:
 def _validate_port(port: int) -> None:
     if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
         raise ValueError(f"port must be an integer from 0 (any free port) to 65535, got {port!r}")
-
-
-def _validate_region(region: str) -> None:
-    if not isinstance(region, str) or not _REGION.fullmatch(region):
-        raise ValueError(f"region must be an AWS region name like 'us-east-1', got {region!r}")
 
 
 def _validate_root_access_key(key: str) -> None:

@@ -1,4 +1,4 @@
-"""Pytest fixtures for the local Connect emulator (registered as the ``connect_fed`` pytest11 plugin).
+"""Pytest fixtures for the local Connect emulator (registered as the ``connect_emulator`` pytest11 plugin).
 
 ``connect_emulator_server`` starts one emulator per session; ``connect_emulator`` hands it to a test
 after ``reset()``, so every test starts from an empty account with the default quota and no faults.
@@ -14,13 +14,13 @@ import pytest
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from airflow_connect_fed.testing.emulator import ConnectEmulator
+    from amazon_connect_emulator.emulator import ConnectEmulator
 
 
 @pytest.fixture(scope="session")
 def connect_emulator_server() -> Iterator[ConnectEmulator]:
     """One running emulator for the whole session; prefer ``connect_emulator`` in tests."""
-    from airflow_connect_fed.testing.emulator import ConnectEmulator
+    from amazon_connect_emulator.emulator import ConnectEmulator
 
     with ConnectEmulator() as emulator:
         yield emulator

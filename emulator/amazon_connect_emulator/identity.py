@@ -17,6 +17,22 @@ from moto.iam.models import get_account_id_from, iam_backends
 from moto.sts.models import AssumedRole, sts_backends
 from moto.utilities.utils import PARTITION_NAMES, get_partition
 
+#: The access key of the default account's root, unless the emulator is given another.
+DEFAULT_ROOT_ACCESS_KEY = "AKIAEMULATORROOT0000"
+ROOT_SECRET_ACCESS_KEY = "testing"  # noqa: S105 - moto checks no secrets; any value works
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+){1,2}-\d")
+
+
+def validate_region(region: object) -> None:
+    """Raise ValueError unless ``region`` looks like an AWS region name."""
+    if not isinstance(region, str) or not _REGION.fullmatch(region):
+        raise ValueError(f"region must be an AWS region name like 'us-east-1', got {region!r}")
+
+
+def root_arn(account_id: str, region: str) -> str:
+    return f"arn:{get_partition(region)}:iam::{account_id}:root"
+
+
 _CREDENTIAL = re.compile(
     r"Credential=(?P<access_key>[^/\s,]+)/\d{8}/(?P<region>[^/\s,]+)/(?P<service>[^/\s,]+)/aws4_request"
 )
@@ -81,7 +97,7 @@ def resolve_caller(access_key: str, account_id: str, region: str, root_access_ke
         user = _iam_user(access_key)
         if user is not None:
             return user
-    return CallerIdentity(account_id, f"arn:{get_partition(region)}:iam::{account_id}:root")
+    return CallerIdentity(account_id, root_arn(account_id, region))
 
 
 def _assumed_role(access_key: str) -> AssumedRole | None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from airflow_connect_fed.testing import DEFAULT_ROOT_ACCESS_KEY, AwsCredentials, ConnectEmulator
+from amazon_connect_emulator import DEFAULT_ROOT_ACCESS_KEY, AwsCredentials, ConnectEmulator
 
 AWS_CLI = Path(sys.executable).with_name("aws")
 pytestmark = [

@@ -1,5 +1,9 @@
 """An isolated Airflow (own AIRFLOW_HOME, SQLite) wired to a running emulator, to run DAGs for real.
 
+The optional Airflow part of the emulator: it imports nothing of Airflow, and runs Airflow's
+commands with this interpreter, so it needs ``apache-airflow`` (and the amazon provider for the
+secrets backend) installed only when it is used.
+
 Used by ``make demo`` and the example-DAG tests; users can run their own DAG
 folders the same way::
 
@@ -11,6 +15,7 @@ folders the same way::
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -18,10 +23,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from airflow_connect_fed.testing.emulator import SECRETS_MANAGER_BACKEND, SSM_BACKEND
+from amazon_connect_emulator.emulator import SECRETS_MANAGER_BACKEND, SSM_BACKEND
 
 if TYPE_CHECKING:
-    from airflow_connect_fed.testing.emulator import AwsCredentials, ConnectEmulator
+    from amazon_connect_emulator.emulator import AwsCredentials, ConnectEmulator
 
 __all__ = ["SECRETS_MANAGER_BACKEND", "SSM_BACKEND", "AirflowSandbox"]
 
@@ -48,6 +53,11 @@ class AirflowSandbox:
         secrets_backend: str | None = SECRETS_MANAGER_BACKEND,
         extra_env: dict[str, str] | None = None,
     ) -> None:
+        if importlib.util.find_spec("airflow") is None:
+            raise RuntimeError(
+                f"AirflowSandbox runs Airflow's commands with {sys.executable}, which cannot import airflow: "
+                "install apache-airflow and apache-airflow-providers-amazon there."
+            )
         self.home = Path(home)
         shutil.rmtree(self.home, ignore_errors=True)
         self.home.mkdir(parents=True)

@@ -19,13 +19,13 @@ from airflow.providers.amazon.aws.secrets.secrets_manager import SecretsManagerB
 from airflow.providers.amazon.aws.secrets.systems_manager import SystemsManagerParameterStoreBackend
 
 from airflow_connect_fed.hooks.connect_federation import ConnectFederationHook
-from airflow_connect_fed.testing.emulator import SERVICES, SSM_BACKEND
-from airflow_connect_fed.testing.seed import INSTANCE_ROUTE, SeedError, seed
+from amazon_connect_emulator.emulator import SERVICES, SSM_BACKEND
+from amazon_connect_emulator.seed import INSTANCE_ROUTE, SeedError, seed
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from airflow_connect_fed.testing import ConnectEmulator
+    from amazon_connect_emulator import ConnectEmulator
 
 pytestmark = pytest.mark.integration
 

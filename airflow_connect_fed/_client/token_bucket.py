@@ -1,0 +1,106 @@
+"""The token bucket of GetFederationToken's quota: ``burst`` requests at once, then ``requests_per_second``.
+
+One implementation for both sides of the quota: the provider paces its calls with it, and
+``amazon-connect-emulator`` throttles with it (the emulator ships this same file as
+``amazon_connect_emulator/token_bucket.py``, a link to this one, because neither distribution may
+depend on the other: the emulator installs without Airflow, the provider without moto). Standard
+library only, for that reason.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+#: GetFederationToken's quota per account and region: the emulator's, and the defaults of
+#: ``[connect_federation] requests_per_second`` and ``burst``.
+DEFAULT_REQUESTS_PER_SECOND = 2.0
+DEFAULT_BURST = 5
+
+
+def validate(requests_per_second: object, burst: object) -> None:
+    """Raise ValueError unless the rate is a finite number > 0 and the burst a whole number >= 1."""
+    if (
+        isinstance(requests_per_second, bool)
+        or not isinstance(requests_per_second, (int, float))
+        or not math.isfinite(requests_per_second)
+        or requests_per_second <= 0
+    ):
+        raise ValueError(
+            f"requests_per_second must be a finite number > 0 (GetFederationToken's quota is about "
+            f"{DEFAULT_REQUESTS_PER_SECOND:g} per account and region), got {requests_per_second!r}."
+        )
+    if isinstance(burst, bool) or not isinstance(burst, int) or burst < 1:
+        raise ValueError(
+            f"burst must be a whole number >= 1 (GetFederationToken's is about {DEFAULT_BURST}), got {burst!r}."
+        )
+
+
+class TokenBucket:
+    """Holds up to ``burst`` tokens, refilled at ``requests_per_second``; a request takes one. Thread-safe.
+
+    ``try_take()`` answers at once (the emulator's throttle); ``acquire()`` sleeps until a token is
+    there (the client's pacing). ``drain()`` empties the bucket after a throttled answer and slows
+    the rate by 10% (down to half the configured rate), so callers back off together instead of
+    hammering a service that said no; ``recover()``, after each answer that was not throttled,
+    gives back 5% of the configured rate, up to that rate.
+    """
+
+    def __init__(
+        self,
+        requests_per_second: float,
+        burst: int,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        validate(requests_per_second, burst)
+        self.rate = float(requests_per_second)
+        self._max_rate = self.rate
+        self._min_rate = self.rate / 2
+        self.burst = burst
+        self._clock = clock
+        self._sleep = sleep
+        self._tokens = float(burst)
+        self._updated = clock()
+        self._lock = threading.Lock()
+
+    def try_take(self) -> bool:
+        """Take a token if one is there; False means over quota."""
+        return self._take() == 0
+
+    def acquire(self) -> None:
+        """Take one token, sleeping until one is available."""
+        while (wait := self._take()) > 0:
+            self._sleep(wait)
+
+    def drain(self) -> None:
+        """Empty the bucket and slow down (after a 429)."""
+        with self._lock:
+            self._refill()
+            self._tokens = min(self._tokens, 0.0)
+            self.rate = max(self.rate * 0.9, self._min_rate)
+
+    def recover(self) -> None:
+        """Step the rate back toward the configured one (after an answer that was not a 429)."""
+        with self._lock:
+            self.rate = min(self._max_rate, self.rate + self._max_rate / 20)
+
+    def _take(self) -> float:
+        """Take a token and return 0, or return the seconds until one will be there."""
+        with self._lock:
+            self._refill()
+            if self._tokens >= 1:
+                self._tokens -= 1
+                return 0.0
+            return (1 - self._tokens) / self.rate
+
+    def _refill(self) -> None:
+        now = self._clock()
+        self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
+        self._updated = now

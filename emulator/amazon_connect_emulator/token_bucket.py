@@ -1,0 +1,1 @@
+../../airflow_connect_fed/_client/token_bucket.py
