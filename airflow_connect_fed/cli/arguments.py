@@ -129,12 +129,12 @@ def _add_aws_options(command: ArgumentParser) -> None:
 
 
 def _add_get_federation_token(commands: Any) -> None:
-    command = commands.add_parser(
+    command = _command(
+        commands,
         "get-federation-token",
-        help="get a federation token, printed like `aws connect get-federation-token`",
-        description="Call GetFederationToken and print the response like the AWS CLI. The tokens are "
-        "redacted unless --show-tokens is given.",
-        epilog=EXIT_STATUS,
+        "get a federation token, printed like `aws connect get-federation-token`",
+        "Call GetFederationToken and print the response like the AWS CLI. The tokens are redacted unless "
+        "--show-tokens is given.",
     )
     command.add_argument(
         "--instance-id", help="Connect instance ID or instance ARN (required unless in --cli-input-json)"
@@ -166,12 +166,19 @@ def _add_get_federation_token(commands: Any) -> None:
 
 
 def _add_check(commands: Any) -> None:
-    command = commands.add_parser(
+    command = _command(
+        commands,
         "check",
-        help="check that a federation token can be obtained, step by step",
-        description="Check the identity, the instance, the user mapping and the token expiry; one PASS, "
-        "FAIL or SKIP line per step. Exit 0 when all pass.",
-        epilog=EXIT_STATUS,
+        "check that a federation token can be obtained, step by step",
+        "Check the identity, the instance, the user mapping and the token expiry; one PASS, FAIL or SKIP "
+        "line per step. Exit 0 when all pass.",
     )
     command.add_argument("--instance-id", required=True, help="Connect instance ID or instance ARN")
     _add_aws_options(command)
+
+
+def _command(commands: Any, name: str, summary: str, description: str) -> ArgumentParser:
+    parser: ArgumentParser = commands.add_parser(
+        name, help=summary, description=description, epilog=EXIT_STATUS
+    )
+    return parser

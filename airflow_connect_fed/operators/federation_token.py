@@ -51,7 +51,31 @@ XCOM_WARNING = (
 )
 
 
-class GetFederationTokenOperator(AwsBaseOperator[ConnectFederationHook]):
+class _FederationOperator(AwsBaseOperator[ConnectFederationHook]):
+    """What both operators share: the hook, the instance, token reuse and the shared quota.
+
+    ``reuse_if_valid_for`` and ``shared_quota_conn_id`` reach it through the operators' ``**kwargs``,
+    as ``aws_conn_id`` reaches ``AwsBaseOperator``.
+    """
+
+    aws_hook_class = ConnectFederationHook
+    ui_color = "#ff9900"
+
+    def __init__(
+        self,
+        *,
+        instance_id: str,
+        reuse_if_valid_for: timedelta | float | None = None,
+        shared_quota_conn_id: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.instance_id = instance_id
+        self.reuse_if_valid_for = reuse_window(reuse_if_valid_for)
+        self.shared_quota_conn_id = shared_quota_conn_id
+
+
+class GetFederationTokenOperator(_FederationOperator):
     """Get a Connect federation token (``GetFederationToken``) and hand it to a destination.
 
     - ``destination="secrets_backend"`` (default) with ``secret_key``: the token is written where
@@ -76,11 +100,9 @@ class GetFederationTokenOperator(AwsBaseOperator[ConnectFederationHook]):
         that stores the token.
     """
 
-    aws_hook_class = ConnectFederationHook
     template_fields: Sequence[str] = aws_template_fields(
         "instance_id", "connect_user", "role_arn", "secret_key"
     )
-    ui_color = "#ff9900"
 
     def __init__(
         self,
@@ -90,18 +112,13 @@ class GetFederationTokenOperator(AwsBaseOperator[ConnectFederationHook]):
         role_arn: str | None = None,
         destination: str | TokenDestination = "secrets_backend",
         secret_key: str | None = None,
-        reuse_if_valid_for: timedelta | float | None = None,
-        shared_quota_conn_id: str | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
-        self.shared_quota_conn_id = shared_quota_conn_id
-        self.instance_id = instance_id
+        super().__init__(instance_id=instance_id, **kwargs)
         self.connect_user = connect_user
         self.role_arn = role_arn
-        self.destination = check_destination_kind(destination)
         self.secret_key = secret_key
-        self.reuse_if_valid_for = reuse_window(reuse_if_valid_for)
+        self.destination = check_destination_kind(destination)
         if self.reuse_if_valid_for is not None and destination == "xcom":
             raise InvalidInputError(
                 "reuse_if_valid_for needs a destination that stores the token; with destination='xcom' "
@@ -182,7 +199,7 @@ class GetFederationTokenOperator(AwsBaseOperator[ConnectFederationHook]):
             ) from None
 
 
-class GetFederationTokensOperator(AwsBaseOperator[ConnectFederationHook]):
+class GetFederationTokensOperator(_FederationOperator):
     """Get federation tokens for many Connect users in one task, paced to the API quota.
 
     Each user's token is stored separately (``secret_key`` with ``{user}`` in it,
@@ -206,11 +223,9 @@ class GetFederationTokensOperator(AwsBaseOperator[ConnectFederationHook]):
         (default ``[connect_federation] shared_quota_conn_id``).
     """
 
-    aws_hook_class = ConnectFederationHook
     template_fields: Sequence[str] = aws_template_fields(
         "instance_id", "connect_users", "role_arn", "secret_key"
     )
-    ui_color = "#ff9900"
 
     def __init__(
         self,
@@ -220,21 +235,16 @@ class GetFederationTokensOperator(AwsBaseOperator[ConnectFederationHook]):
         role_arn: str,
         destination: str | Callable[[str], TokenDestination] = "secrets_backend",
         secret_key: str = "connect/agents/{user}",  # noqa: S107 - a Variable name, not a secret
-        reuse_if_valid_for: timedelta | float | None = None,
         requests_per_second: float | None = None,
         burst: int | None = None,
         allow_partial_failure: bool = False,
-        shared_quota_conn_id: str | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
-        self.shared_quota_conn_id = shared_quota_conn_id
-        self.instance_id = instance_id
+        super().__init__(instance_id=instance_id, **kwargs)
         self.connect_users = connect_users
         self.role_arn = role_arn
-        self.destination = destination if callable(destination) else check_destination_kind(destination)
         self.secret_key = secret_key
-        self.reuse_if_valid_for = reuse_window(reuse_if_valid_for)
+        self.destination = destination if callable(destination) else check_destination_kind(destination)
         if requests_per_second is not None or burst is not None:  # else the deployment's, read at run time
             validate_pacing(
                 DEFAULT_REQUESTS_PER_SECOND if requests_per_second is None else requests_per_second,
