@@ -44,6 +44,8 @@ nitpick_ignore_regex = [
     ("py:class", r"timedelta|Context|Config|FederationToken|Seeded|exc\.ConnectFederationError"),
     # The service logic behind the hook is private and not documented as API.
     ("py:class", r"airflow_connect_fed\._client\..+"),
+    # The operators' private common base, shown in their "Bases:" line.
+    ("py:class", r"airflow_connect_fed\.operators\.federation_token\._FederationOperator"),
 ]
 autodoc_member_order = "bysource"
 autodoc_typehints = "signature"
