@@ -98,6 +98,8 @@ class GetFederationTokenOperator(_FederationOperator):
     :param reuse_if_valid_for: skip the API call while the stored token stays valid this long
         (``timedelta`` or seconds, at most the token's 12-hour lifetime); needs a destination
         that stores the token.
+    :param shared_quota_conn_id: Airflow ``redis`` connection of the deployment-wide quota
+        (default ``[connect_federation] shared_quota_conn_id``).
     """
 
     template_fields: Sequence[str] = aws_template_fields(
