@@ -37,3 +37,18 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
         return Result(exit_code, captured.out, captured.err)
 
     return run
+
+
+class FakeClock:
+    """A monotonic clock the test moves by hand: ``clock.now += 0.5``."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()

@@ -9,7 +9,7 @@ import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from botocore.auth import SigV4Auth
@@ -20,6 +20,9 @@ from botocore.exceptions import ClientError
 
 from amazon_connect_emulator import DEFAULT_ROOT_ACCESS_KEY, AwsCredentials, ConnectEmulator
 from amazon_connect_emulator.counters import FederationCounts
+
+if TYPE_CHECKING:
+    from conftest import FakeClock
 
 pytestmark = pytest.mark.integration
 
@@ -249,16 +252,7 @@ def test_root_identity_is_refused(connect_emulator: ConnectEmulator, agent: Agen
     assert (status, code, message) == (400, "InvalidRequestException", ROOT_REFUSAL)
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def test_throttles_after_the_burst_and_recovers() -> None:
-    clock = FakeClock()
+def test_throttles_after_the_burst_and_recovers(clock: FakeClock) -> None:
     with ConnectEmulator(requests_per_second=0.5, burst=5, clock=clock) as emulator:
         emulator.reset()  # moto's state is per process: start from empty accounts
         instance_id = emulator.create_instance("emulator-test")["id"]

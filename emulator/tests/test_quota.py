@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 import pytest
 
 from amazon_connect_emulator.quota import Quota
 
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+if TYPE_CHECKING:
+    from conftest import FakeClock
 
 
-def test_burst_then_refill_at_the_rate() -> None:
-    clock = FakeClock()
+def test_burst_then_refill_at_the_rate(clock: FakeClock) -> None:
     quota = Quota(requests_per_second=2.0, burst=5, clock=clock)
     assert [quota.try_acquire("a") for _ in range(6)] == [True] * 5 + [False]
     clock.now += 0.4  # 0.8 of a token
@@ -29,8 +24,7 @@ def test_burst_then_refill_at_the_rate() -> None:
     assert [quota.try_acquire("a") for _ in range(6)] == [True] * 5 + [False]
 
 
-def test_keys_have_separate_buckets_and_configure_refills() -> None:
-    clock = FakeClock()
+def test_keys_have_separate_buckets_and_configure_refills(clock: FakeClock) -> None:
     quota = Quota(requests_per_second=1.0, burst=1, clock=clock)
     assert quota.try_acquire(("111111111111", "us-east-1"))
     assert not quota.try_acquire(("111111111111", "us-east-1"))
