@@ -15,6 +15,7 @@ temporary directory owned by that user (pytest's own temporary directories are p
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import glob
 import os
@@ -27,7 +28,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -85,7 +86,39 @@ def postgres_bindir() -> Path:
     )
 
 
-class PostgresServer:
+class _TempServer(abc.ABC):
+    """What both servers share: a temporary ``root`` with the server's ``log_path``, a copy of the log
+    left in ``output_dir`` when stopped, and use as a context manager."""
+
+    root: Path
+    log_path: Path
+    output_dir: Path | None
+
+    @abc.abstractmethod
+    def start(self) -> Self: ...
+
+    @abc.abstractmethod
+    def stop(self) -> None: ...
+
+    def log_tail(self) -> str:
+        return _tail(self.log_path)
+
+    def _keep_log_and_remove(self) -> None:
+        if self.output_dir is not None and self.log_path.exists():
+            self.output_dir.mkdir(parents=True, exist_ok=True)
+            shutil.copy(self.log_path, self.output_dir / self.log_path.name)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+class PostgresServer(_TempServer):
     """A throwaway PostgreSQL cluster on 127.0.0.1, trust authentication, its files in a temporary directory.
 
     :param output_dir: where ``stop()`` leaves a copy of the server log (e.g. the test's output).
@@ -197,10 +230,7 @@ class PostgresServer:
             )
             if stopped.returncode != 0:
                 self._kill_postmaster()
-        if self.output_dir is not None and self.log_path.exists():
-            self.output_dir.mkdir(parents=True, exist_ok=True)
-            shutil.copy(self.log_path, self.output_dir / "postgresql.log")
-        shutil.rmtree(self.root, ignore_errors=True)
+        self._keep_log_and_remove()
 
     def _kill_postmaster(self) -> None:
         pid_file = self.data / "postmaster.pid"
@@ -213,14 +243,6 @@ class PostgresServer:
                 time.sleep(0.2)
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-
-    def __enter__(self) -> PostgresServer:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     # Use
 
@@ -283,9 +305,6 @@ class PostgresServer:
             )
         return result.stdout
 
-    def log_tail(self) -> str:
-        return _tail(self.log_path)
-
     def _run(
         self, program: str, *args: str, timeout: float, check: bool = True
     ) -> subprocess.CompletedProcess[str]:
@@ -301,7 +320,7 @@ class PostgresServer:
         return result
 
 
-class RedisServer:
+class RedisServer(_TempServer):
     """A redis-server on 127.0.0.1 without persistence, its working directory a temporary one.
 
     :param output_dir: where ``stop()`` leaves a copy of the server log.
@@ -379,9 +398,6 @@ class RedisServer:
     def url(self, db: int = 0) -> str:
         return f"redis://127.0.0.1:{self.port}/{db}"
 
-    def log_tail(self) -> str:
-        return _tail(self.log_path)
-
     def stop(self) -> None:
         """SHUTDOWN NOSAVE; SIGTERM and then SIGKILL if it is still running. Files deleted."""
         if self.process is not None and self.process.poll() is None:
@@ -390,10 +406,7 @@ class RedisServer:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
                 self._terminate()
-        if self.output_dir is not None and self.log_path.exists():
-            self.output_dir.mkdir(parents=True, exist_ok=True)
-            shutil.copy(self.log_path, self.output_dir / "redis.log")
-        shutil.rmtree(self.root, ignore_errors=True)
+        self._keep_log_and_remove()
 
     def _terminate(self) -> None:
         if self.process is None or self.process.poll() is not None:
@@ -404,14 +417,6 @@ class RedisServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(10)
-
-    def __enter__(self) -> RedisServer:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
 
 def _shared_tempdir() -> str:
