@@ -2,6 +2,7 @@
 
 ``connect_emulator_server`` starts one emulator per session; ``connect_emulator`` hands it to a test
 after ``reset()``, so every test starts from an empty account with the default quota and no faults.
+The emulator is seeded (``seed=0``): a test that sets a fault rate meets the same faults on every run.
 The emulator is imported inside the fixture because this module loads in every pytest run.
 """
 
@@ -22,7 +23,7 @@ def connect_emulator_server() -> Iterator[ConnectEmulator]:
     """One running emulator for the whole session; prefer ``connect_emulator`` in tests."""
     from amazon_connect_emulator.emulator import ConnectEmulator
 
-    with ConnectEmulator() as emulator:
+    with ConnectEmulator(seed=0) as emulator:
         yield emulator
 
 
