@@ -3,8 +3,6 @@ per-agent tokens, bulk pacing, per-user errors, faults."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from airflow_connect_fed import exceptions as exc
@@ -177,19 +175,17 @@ def fetch(instance, users, role_arn, **kwargs):
 def test_every_user_gets_their_own_token_paced_to_the_quota(agents):
     emulator, instance, role_arn, users = agents
     emulator.set_quota(20, 5)
-    started = time.monotonic()
     # A client burst under the emulator's leaves it slack for requests that arrive bunched.
     results = fetch(instance, users, role_arn, requests_per_second=20, burst=3)
-    elapsed = time.monotonic() - started
     assert list(results) == users
     assert all(isinstance(token, FederationToken) for token in results.values())
     assert len({token.user_arn for token in results.values()}) == len(users)
     assert len({token.access_token for token in results.values()}) == len(users)
     counts = emulator.counters.totals()
     assert counts.succeeded == len(users)
-    # Threads may still deliver a few paced requests bunched together; the retries absorb those 429s.
+    # Unpaced, 4 threads would send 30 requests at several times the quota and most would be throttled;
+    # paced, a few may still arrive bunched together, and the retries absorb those 429s.
     assert counts.throttled <= 3
-    assert elapsed >= (len(users) - 3) / 20 * 0.95  # the bucket, not luck, kept it under the quota
 
 
 def test_user_errors_stay_with_that_user(agents):
