@@ -61,30 +61,6 @@ def test_same_as_the_aws_cli(data, output):
     assert plain(data, output) == aws_cli(data, output)
 
 
-@pytest.mark.parametrize("width", [40, 200])
-def test_table_width_follows_the_terminal(width):
-    assert plain(RESPONSE, "table", width) == aws_cli(RESPONSE, "table", width)
-
-
-def test_wide_terminal_keeps_one_row_under_headers():
-    lines = plain(RESPONSE["Credentials"], "table", width=400).splitlines()
-    assert len(lines) == 7  # border, title, rule, headers, rule, one row, rule
-    assert [cell.strip() for cell in lines[3].strip("|").split("|")] == list(RESPONSE["Credentials"])
-    assert [cell.strip() for cell in lines[5].strip("|").split("|")] == list(RESPONSE["Credentials"].values())
-
-
-def test_narrow_terminal_turns_the_table_vertical():
-    rule = "+-------+" + "-" * 95 + "+"
-    assert plain({"Key": "value", "Other": "x" * 90}, "table").splitlines() == [
-        "-" * 105,
-        "|" + " " * 42 + "GetFederationToken" + " " * 43 + "|",
-        rule,
-        "|  Key  |  value" + " " * 88 + "|",
-        "|  Other|  " + "x" * 90 + "   |",
-        rule,
-    ]
-
-
 def test_text_shape():
     assert plain(RESPONSE, "text") == (
         f"{RESPONSE['SignInUrl']}\t{RESPONSE['UserArn']}\t{RESPONSE['UserId']}\n"
@@ -109,22 +85,3 @@ def test_empty_results_print_what_the_aws_cli_prints():
         "null\n",
         "None\n",
     )
-
-
-class _Stream(io.StringIO):
-    def __init__(self, tty: bool) -> None:
-        super().__init__()
-        self._tty = tty
-
-    def isatty(self) -> bool:
-        return self._tty
-
-
-@pytest.mark.parametrize(
-    ("color", "tty", "enabled"),
-    [("auto", True, True), ("auto", False, False), ("on", False, True), ("off", True, False)],
-)
-def test_color_auto_follows_the_terminal(color, tty, enabled):
-    palette = Palette.for_stream(color, _Stream(tty))
-    assert palette.enabled is enabled
-    assert (palette.paint("x", "error") != "x") is enabled

@@ -11,7 +11,6 @@ from airflow_connect_fed import load_federation_token
 from airflow_connect_fed.destinations import TokenDestination
 from airflow_connect_fed.exceptions import (
     InvalidDestinationError,
-    InvalidFederationTokenError,
     InvalidInputError,
     UserNotFoundError,
 )
@@ -200,22 +199,6 @@ def test_a_token_returned_from_a_task_is_refused_by_airflows_serializer(federati
         serialize(token)
     assert "Store it with GetFederationTokenOperator (destination='secrets_backend'" in str(raised.value)
     assert ACCESS_TOKEN not in str(raised.value)
-
-
-class TestLoadFederationToken:
-    def test_from_json_text(self, federation_api):
-        import json
-
-        value = xcom_operator().execute({})
-        assert load_federation_token(json.dumps(value)).access_token == ACCESS_TOKEN
-
-    @pytest.mark.parametrize(
-        ("value", "message"),
-        [("not json", "not JSON"), (42, "got int"), ({}, "neither a federation token nor a reference")],
-    )
-    def test_bad_values(self, value, message):
-        with pytest.raises(InvalidFederationTokenError, match=message):
-            load_federation_token(value)
 
 
 class TestReuse:
