@@ -123,4 +123,9 @@ class BulkFederationError(ConnectFederationError):
             f"{len(failures)} Connect user(s) on instance {instance_id!r} got no stored token:\n{lines}\n"
             "Fix them, or pass allow_partial_failure=True to keep the others' tokens without failing."
         )
+        self.instance_id = instance_id
         self.failures = failures
+
+    def __reduce__(self) -> tuple[type[BulkFederationError], tuple[str, dict[str, ConnectFederationError]]]:
+        """Rebuilt from its arguments, so it survives pickling (process pools, Celery results)."""
+        return type(self), (self.instance_id, self.failures)

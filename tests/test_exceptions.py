@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import pickle
 
 import pytest
 
@@ -93,3 +94,20 @@ def test_bulk_error_names_each_user_with_its_error_and_the_way_out():
         "Fix them, or pass allow_partial_failure=True to keep the others' tokens without failing."
     )
     assert not isinstance(error, exc.ConnectApiError)
+
+
+def test_errors_survive_pickling_with_their_details():
+    api_error = exc.UserNotFoundError("No user.", error_code="UserNotFoundException", status_code=404)
+    bulk = exc.BulkFederationError("11111111-2222", {"agent-1": api_error})
+    copy = pickle.loads(pickle.dumps(bulk))  # noqa: S301 - our own bytes
+    assert type(copy) is exc.BulkFederationError
+    assert str(copy) == str(bulk)
+    assert copy.instance_id == "11111111-2222"
+    ((user, error),) = copy.failures.items()
+    assert user == "agent-1"
+    assert (type(error), str(error), error.error_code, error.status_code) == (
+        exc.UserNotFoundError,
+        "No user.",
+        "UserNotFoundException",
+        404,
+    )

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import sys
 from contextlib import contextmanager, redirect_stdout
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from airflow_connect_fed.masking import redact
 
@@ -46,6 +46,7 @@ def logs_to_stderr(*, debug: bool) -> Iterator[None]:
             for name in DEBUG_LOGGERS:
                 logging.getLogger(name).setLevel(logging.DEBUG)
         structlog.configure(
+            processors=_structlog_processors(structlog),
             logger_factory=structlog.WriteLoggerFactory(file=sys.stderr),
             wrapper_class=structlog.make_filtering_bound_logger(level),
         )
@@ -56,6 +57,23 @@ def logs_to_stderr(*, debug: bool) -> Iterator[None]:
             root.handlers = saved_handlers
             for name, saved_level in saved_levels.items():
                 logging.getLogger(name).setLevel(saved_level)
+
+
+def _structlog_processors(structlog: Any) -> list[Any]:
+    """structlog's default chain without colour, then the rendered line (exception included) redacted."""
+    return [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.StackInfoRenderer(),
+        structlog.dev.set_exc_info,
+        structlog.processors.TimeStamper(fmt="%Y-%m-%d %H:%M:%S", utc=False),
+        structlog.dev.ConsoleRenderer(colors=False),
+        _redact_rendered,
+    ]
+
+
+def _redact_rendered(_logger: object, _method: str, line: str) -> str:
+    return redact(line)
 
 
 def _stderr_handler(level: int) -> logging.Handler:

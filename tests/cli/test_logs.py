@@ -110,3 +110,17 @@ def test_everything_is_restored_even_after_an_error(debug):
     assert sys.stdout is stdout
     assert logging.getLogger().handlers == root_handlers
     assert structlog.get_config() == structlog_config
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_structlog_lines_are_redacted_exceptions_included(capsys, secret, debug):
+    with logs_to_stderr(debug=debug):
+        structlog.get_logger("airflow").warning("credentials retrieved", token=secret)
+        try:
+            raise RuntimeError(f"response held {secret}")
+        except RuntimeError:
+            structlog.get_logger("airflow").exception("call failed")
+    err = capsys.readouterr().err
+    assert secret not in err
+    assert "token=***" in err
+    assert "RuntimeError: response held ***" in err
