@@ -8,7 +8,7 @@ import pytest
 
 from airflow_connect_fed.cli.color import Palette
 from airflow_connect_fed.cli.table import Section, render_table, text_width
-from tests.cli.test_output import RESPONSE, aws_cli, plain
+from tests.cli.aws_cli_reference import RESPONSE, aws_cli, plain
 
 
 def table(data, width=80, color=False):
