@@ -1,0 +1,224 @@
+"""Connect users per instance: ``UserDirectory``, ``ConnectUser``, and Create/Describe/ListUsers over HTTP."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+import pytest
+from botocore.exceptions import ClientError
+
+from amazon_connect_emulator.directory import ConnectUser, UserDirectory
+
+if TYPE_CHECKING:
+    from conftest import ErrorOf
+
+    from amazon_connect_emulator import ConnectEmulator
+
+INSTANCE = ("123456789012", "us-east-1", "instance-a")
+INSTANCE_ARN = "arn:aws:connect:us-east-1:123456789012:instance/instance-a"
+
+
+# UserDirectory and ConnectUser
+
+
+def test_add_stores_the_user_under_its_instance() -> None:
+    directory = UserDirectory()
+    user = directory.add(INSTANCE, INSTANCE_ARN, "Alice", {"RoutingProfileId": "r1"})
+    assert user is not None
+    assert (user.username, user.region, user.settings) == ("Alice", "us-east-1", {"RoutingProfileId": "r1"})
+    assert user.arn == f"{INSTANCE_ARN}/agent/{user.id}"
+    assert directory.get(INSTANCE, user.id) == user
+    assert directory.find(INSTANCE, "Alice") == user
+    assert directory.users(INSTANCE) == [user]
+
+
+def test_ids_are_unique_and_users_listed_in_creation_order() -> None:
+    directory = UserDirectory()
+    users = [directory.add(INSTANCE, INSTANCE_ARN, name, {}) for name in ("bob", "Alice", "carol")]
+    assert all(user is not None for user in users)
+    assert len({user.id for user in users if user is not None}) == 3
+    assert [user.username for user in directory.users(INSTANCE)] == ["bob", "Alice", "carol"]
+
+
+def test_a_username_is_unique_per_instance_only() -> None:
+    directory = UserDirectory()
+    first = directory.add(INSTANCE, INSTANCE_ARN, "Alice", {})
+    assert directory.add(INSTANCE, INSTANCE_ARN, "Alice", {"RoutingProfileId": "other"}) is None
+    assert directory.users(INSTANCE) == [first]
+    # Another instance id, region or account is another instance.
+    for other in [
+        ("123456789012", "us-east-1", "instance-b"),
+        ("123456789012", "us-west-2", "instance-a"),
+        ("111122223333", "us-east-1", "instance-a"),
+    ]:
+        added = directory.add(
+            other, f"arn:aws:connect:{other[1]}:{other[0]}:instance/{other[2]}", "Alice", {}
+        )
+        assert added is not None
+        assert added.region == other[1]
+        assert directory.users(other) == [added]
+    assert directory.users(INSTANCE) == [first]
+
+
+def test_usernames_are_case_sensitive() -> None:
+    directory = UserDirectory()
+    alice = directory.add(INSTANCE, INSTANCE_ARN, "Alice", {})
+    lower = directory.add(INSTANCE, INSTANCE_ARN, "alice", {})
+    assert lower is not None
+    assert lower != alice
+    assert directory.find(INSTANCE, "Alice") == alice
+    assert directory.find(INSTANCE, "alice") == lower
+    assert directory.find(INSTANCE, "ALICE") is None
+
+
+def test_lookups_of_what_is_not_there_are_none() -> None:
+    directory = UserDirectory()
+    user = directory.add(INSTANCE, INSTANCE_ARN, "Alice", {})
+    assert user is not None
+    other = ("123456789012", "us-east-1", "instance-b")
+    assert directory.get(INSTANCE, "no-such-id") is None
+    assert directory.get(other, user.id) is None  # a user id belongs to its instance
+    assert directory.find(other, "Alice") is None
+    assert directory.users(other) == []
+
+
+def test_the_first_federation_binds_the_principal() -> None:
+    directory = UserDirectory()
+    role = "arn:aws:iam::123456789012:role/ConnectFederation"
+    assert directory.bind_principal(INSTANCE, "user-1", role) == role
+    assert directory.bind_principal(INSTANCE, "user-1", "arn:aws:iam::123456789012:role/Other") == role
+    # Bindings are per user and per instance.
+    assert directory.bind_principal(INSTANCE, "user-2", "arn:aws:iam::123456789012:user/bob") == (
+        "arn:aws:iam::123456789012:user/bob"
+    )
+    other = ("123456789012", "us-east-1", "instance-b")
+    assert directory.bind_principal(other, "user-1", "arn:aws:iam::123456789012:role/Other") == (
+        "arn:aws:iam::123456789012:role/Other"
+    )
+
+
+def test_clear_forgets_users_and_bindings() -> None:
+    directory = UserDirectory()
+    user = directory.add(INSTANCE, INSTANCE_ARN, "Alice", {})
+    assert user is not None
+    directory.bind_principal(INSTANCE, user.id, "arn:aws:iam::123456789012:role/First")
+    directory.clear()
+    assert directory.users(INSTANCE) == []
+    assert directory.get(INSTANCE, user.id) is None
+    assert directory.bind_principal(INSTANCE, user.id, "arn:aws:iam::123456789012:role/Second") == (
+        "arn:aws:iam::123456789012:role/Second"
+    )
+    assert directory.add(INSTANCE, INSTANCE_ARN, "Alice", {}) is not None
+
+
+def test_concurrent_adds_of_one_username_create_one_user() -> None:
+    directory = UserDirectory()
+    start = threading.Barrier(8, timeout=30)
+
+    def add(_: int) -> ConnectUser | None:
+        start.wait()
+        return directory.add(INSTANCE, INSTANCE_ARN, "Alice", {})
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(add, range(8)))
+    created = [user for user in results if user is not None]
+    assert len(created) == 1
+    assert directory.users(INSTANCE) == created
+
+
+def test_connect_user_summary_and_description_shapes() -> None:
+    user = ConnectUser(
+        id="user-1",
+        arn=f"{INSTANCE_ARN}/agent/user-1",
+        username="Alice",
+        region="eu-west-2",
+        settings={"RoutingProfileId": "r1", "Tags": {"team": "blue"}},
+        last_modified_time=1700000000.5,
+    )
+    summary = {
+        "Id": "user-1",
+        "Arn": f"{INSTANCE_ARN}/agent/user-1",
+        "Username": "Alice",
+        "LastModifiedTime": 1700000000.5,
+        "LastModifiedRegion": "eu-west-2",
+    }
+    assert user.summary() == summary
+    assert user.description() == {**summary, "RoutingProfileId": "r1", "Tags": {"team": "blue"}}
+    assert ConnectUser("u", "arn", "name", "us-east-1").settings == {}
+
+
+# Over HTTP
+
+
+@pytest.mark.integration
+def test_create_describe_and_list_users(connect_emulator: ConnectEmulator) -> None:
+    instance = connect_emulator.create_instance("users")
+    alice = connect_emulator.create_user(instance["id"], "Alice")
+    bob = connect_emulator.create_user(instance["id"], "bob")
+    connect = connect_emulator.client("connect")
+
+    described = connect.describe_user(InstanceId=instance["id"], UserId=alice["id"])["User"]
+    assert described["Id"] == alice["id"]
+    assert described["Arn"] == f"{instance['arn']}/agent/{alice['id']}" == alice["arn"]
+    assert described["Username"] == "Alice"
+    assert described["SecurityProfileIds"] == ["emulator-agent"]
+    assert described["PhoneConfig"] == {"PhoneType": "SOFT_PHONE"}
+    assert described["LastModifiedRegion"] == "us-east-1"
+    assert abs(described["LastModifiedTime"].timestamp() - time.time()) < 60
+
+    summaries = connect.list_users(InstanceId=instance["id"])["UserSummaryList"]
+    assert [(s["Id"], s["Username"]) for s in summaries] == [(alice["id"], "Alice"), (bob["id"], "bob")]
+
+    first_page = connect.list_users(InstanceId=instance["id"], MaxResults=1)
+    second_page = connect.list_users(
+        InstanceId=instance["id"], MaxResults=1, NextToken=first_page["NextToken"]
+    )
+    assert [s["Username"] for s in first_page["UserSummaryList"] + second_page["UserSummaryList"]] == [
+        "Alice",
+        "bob",
+    ]
+    assert "NextToken" not in second_page
+
+
+@pytest.mark.integration
+def test_users_are_kept_per_instance(connect_emulator: ConnectEmulator) -> None:
+    first = connect_emulator.create_instance("first")
+    second = connect_emulator.create_instance("second")
+    connect_emulator.create_user(first["id"], "Alice")
+    connect_emulator.create_user(second["id"], "Alice")  # the same username in another instance is fine
+    connect = connect_emulator.client("connect")
+    assert len(connect.list_users(InstanceId=first["id"])["UserSummaryList"]) == 1
+    assert len(connect.list_users(InstanceId=second["id"])["UserSummaryList"]) == 1
+
+
+@pytest.mark.integration
+def test_create_user_in_unknown_instance_is_404(connect_emulator: ConnectEmulator, error_of: ErrorOf) -> None:
+    with pytest.raises(ClientError) as raised:
+        connect_emulator.create_user("no-such-instance", "Alice")
+    status, code, message = error_of(raised.value)
+    assert (status, code) == (404, "ResourceNotFoundException")
+    assert "no-such-instance" in message
+
+
+@pytest.mark.integration
+def test_duplicate_username_is_409(connect_emulator: ConnectEmulator, error_of: ErrorOf) -> None:
+    instance = connect_emulator.create_instance("dupes")
+    connect_emulator.create_user(instance["id"], "Alice")
+    with pytest.raises(ClientError) as raised:
+        connect_emulator.create_user(instance["id"], "Alice")
+    status, code, message = error_of(raised.value)
+    assert (status, code) == (409, "DuplicateResourceException")
+    assert "'Alice'" in message
+
+
+@pytest.mark.integration
+def test_describe_unknown_user_is_404(connect_emulator: ConnectEmulator, error_of: ErrorOf) -> None:
+    instance = connect_emulator.create_instance("nobody")
+    with pytest.raises(ClientError) as raised:
+        connect_emulator.client("connect").describe_user(InstanceId=instance["id"], UserId="missing-user")
+    status, code, message = error_of(raised.value)
+    assert (status, code) == (404, "ResourceNotFoundException")
+    assert "missing-user" in message
