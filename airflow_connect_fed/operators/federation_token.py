@@ -60,6 +60,8 @@ class _FederationOperator(AwsBaseOperator[ConnectFederationHook]):
 
     aws_hook_class = ConnectFederationHook
     ui_color = "#ff9900"
+    #: Templated in both operators, with the users field each adds.
+    template_fields: Sequence[str] = aws_template_fields("instance_id", "role_arn", "secret_key")
 
     def __init__(
         self,
@@ -102,9 +104,7 @@ class GetFederationTokenOperator(_FederationOperator):
         (default ``[connect_federation] shared_quota_conn_id``).
     """
 
-    template_fields: Sequence[str] = aws_template_fields(
-        "instance_id", "connect_user", "role_arn", "secret_key"
-    )
+    template_fields: Sequence[str] = (*_FederationOperator.template_fields, "connect_user")
 
     def __init__(
         self,
@@ -220,14 +220,12 @@ class GetFederationTokensOperator(_FederationOperator):
     :param requests_per_second: GetFederationToken pace for this account and region
         (default ``[connect_federation] requests_per_second``, 2).
     :param burst: requests allowed at once before pacing starts (default ``[connect_federation] burst``, 5).
-    :param allow_partial_failure: succeed with the users that worked, logging the others.
     :param shared_quota_conn_id: Airflow ``redis`` connection of the deployment-wide quota
         (default ``[connect_federation] shared_quota_conn_id``).
+    :param allow_partial_failure: succeed with the users that worked, logging the others.
     """
 
-    template_fields: Sequence[str] = aws_template_fields(
-        "instance_id", "connect_users", "role_arn", "secret_key"
-    )
+    template_fields: Sequence[str] = (*_FederationOperator.template_fields, "connect_users")
 
     def __init__(
         self,
