@@ -446,8 +446,8 @@ def measure(section: Section) -> None:
             f"K={run.processes}: {run.redis_calls / max(1, run.counts.received):.2f}" for run in shared_runs
         ),
         "EVAL/EVALSHA calls during each shared-quota run above / GetFederationToken requests the emulator "
-        "received: a take that finds the bucket empty sleeps and asks again, and each answer also runs "
-        "the script once (recover, or drain after a 429).",
+        "received: each attempt runs the script once to take (reserving the next token when the bucket is "
+        "empty, then sleeping until it is due) and once for its answer (recover, or drain after a 429).",
     )
     section.add(
         f"No Redis: pool of 1 slot, K={POOL_PROCESSES}",

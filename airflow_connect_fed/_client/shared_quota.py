@@ -32,7 +32,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: KEYS[1]: the bucket's hash. ARGV: configured rate, burst, operation (take, drain, recover).
-#: Returns the seconds to wait before a take can succeed ("0": taken).
+#: A take always takes: below one token it reserves the next one (the count goes negative, one
+#: reservation per waiting caller) and returns the seconds until that token is there ("0": now),
+#: so a caller sleeps once instead of asking again.
 _SCRIPT = """
 local rate_max = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
@@ -45,7 +47,8 @@ local updated = tonumber(state[2]) or now
 local tokens = math.min(burst, (tonumber(state[1]) or burst) + math.max(0, now - updated) * rate)
 local wait = 0
 if op == 'take' then
-  if tokens >= 1 then tokens = tokens - 1 else wait = (1 - tokens) / rate end
+  tokens = tokens - 1
+  if tokens < 0 then wait = -tokens / rate end
 elseif op == 'drain' then
   tokens = math.min(tokens, 0)
   rate = math.max(rate * 0.9, rate_max / 2)
@@ -86,16 +89,12 @@ class SharedQuota:
         self._fallback: TokenBucket | None = None
 
     def acquire(self) -> None:
-        """Take one permit, sleeping until the shared bucket has one."""
-        while self._fallback is None:
-            wait = self._shared("take")
-            if wait is None:
-                break
-            if wait == 0:
-                return
+        """Take one permit: one script call, then one sleep until the permit it reserved is due."""
+        wait = self._shared("take")
+        if wait is None:
+            self._fallback.acquire()  # type: ignore[union-attr]
+        elif wait > 0:
             self._sleep(wait)
-        assert self._fallback is not None
-        self._fallback.acquire()
 
     def drain(self) -> None:
         """Empty the shared bucket and slow every process down (after a 429)."""

@@ -64,6 +64,22 @@ def test_burst_then_the_rate(redis_server):
     assert 0.05 < sleeps.waits[0] <= 0.1
 
 
+def test_waiting_callers_queue_with_one_script_call_each(redis_server):
+    quota(account="000000000000").acquire()  # loads the script into Redis
+    server = redis_client("connect_quota")
+    server.config_resetstat()
+    waits: list[float] = []
+    first, second = (
+        quota(rate=10.0, burst=2, sleep=waits.append),
+        quota(rate=10.0, burst=2, sleep=waits.append),
+    )
+    for q in (first, second, first, second, first):
+        q.acquire()  # the recorder does not sleep: each take after the burst reserves the next token
+    assert waits == [pytest.approx(0.1, abs=0.02), pytest.approx(0.2, abs=0.02), pytest.approx(0.3, abs=0.02)]
+    assert server.info("commandstats")["cmdstat_evalsha"]["calls"] == 5
+    assert state(first)["tokens"] == pytest.approx(-3, abs=0.2)  # three reservations outstanding
+
+
 def test_every_process_shares_one_bucket_per_account_and_region(redis_server):
     second_sleeps, other_sleeps = Sleeps(), Sleeps()
     first, second = quota(burst=2), quota(burst=2, sleep=second_sleeps)
