@@ -8,28 +8,34 @@ from collections import Counter
 from airflow_connect_fed.exceptions import InvalidConnectUserError
 
 # STS RoleSessionName: 2-64 characters of [\w+=,.@-].
-_SESSION_NAME = re.compile(r"^[\w+=,.@-]{2,64}$", re.ASCII)
+_SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}", re.ASCII)
 # IAM role ARN: a 12-digit account, an optional path of printable ASCII segments, a 1-64 character name.
 _ROLE_ARN = re.compile(
-    r"^arn:aws[a-z-]*:iam::\d{12}:role/(?:[\x21-\x2e\x30-\x7e]+/)*[\w+=,.@-]{1,64}$", re.ASCII
+    r"arn:aws[a-z-]*:iam::\d{12}:role/(?:[\x21-\x2e\x30-\x7e]+/)*[\w+=,.@-]{1,64}", re.ASCII
 )
 
 
 def validate_connect_user(connect_user: object, role_arn: object) -> str:
     """Check that ``connect_user`` can be the session name of ``role_arn``; return it."""
-    if not isinstance(connect_user, str) or not _SESSION_NAME.match(connect_user):
+    name = validate_session_name(connect_user)
+    validate_role_arn(role_arn, f"connect_user {connect_user!r}")
+    return name
+
+
+def validate_session_name(connect_user: object) -> str:
+    """Check that ``connect_user`` is a Connect username STS accepts as a role session name; return it."""
+    if not isinstance(connect_user, str) or not _SESSION_NAME.fullmatch(connect_user):
         raise InvalidConnectUserError(
             f"connect_user {connect_user!r} cannot be an STS role session name: it must be 2 to 64 "
             "characters of letters, digits and + = , . @ _ -. The session name must equal the Connect "
             "username exactly (case-sensitive)."
         )
-    validate_role_arn(role_arn, f"connect_user {connect_user!r}")
     return connect_user
 
 
 def validate_role_arn(role_arn: object, needed_by: str) -> str:
     """Check that ``role_arn`` is an IAM role ARN; ``needed_by`` names what needs it."""
-    if not isinstance(role_arn, str) or not _ROLE_ARN.match(role_arn):
+    if not isinstance(role_arn, str) or not _ROLE_ARN.fullmatch(role_arn):
         raise InvalidConnectUserError(
             f"{needed_by} needs role_arn, the IAM role whose sessions map to Connect users, as "
             f"arn:aws:iam::ACCOUNT:role/NAME (a 12-digit account, the iam service, a role name of 1 to 64 "

@@ -72,6 +72,9 @@ class AwsStoreDestination(TokenDestination):
     def current(self) -> StoredToken | None:
         return self._stored(None)
 
+    def describe(self, reference: Mapping[str, Any]) -> str:
+        return f"{self._what()} (version {reference.get(self._version_field)})"
+
     @classmethod
     def read(cls, reference: Mapping[str, Any]) -> FederationToken:
         store = cls(

@@ -24,6 +24,14 @@ class TokenDestination(ABC):
 
     kind: ClassVar[str]
 
+    def check(self) -> None:
+        """Check what a write needs (configuration, names), before any AWS call; makes no AWS call.
+
+        Making a destination does no configuration read and no client work (DAG files make
+        them at parse time); the operators call this first thing in ``execute``.
+        """
+        return None
+
     @abstractmethod
     def write(
         self, token: FederationToken, connect_user: str | None = None, principal: str | None = None
@@ -33,6 +41,10 @@ class TokenDestination(ABC):
     def current(self) -> StoredToken | None:
         """The token stored now, for ``reuse_if_valid_for``; ``None`` when there is none."""
         return None
+
+    def describe(self, reference: Mapping[str, Any]) -> str:
+        """Where the value :meth:`write` returned points, for log lines (never a token)."""
+        return self.kind
 
     @classmethod
     @abstractmethod

@@ -1,15 +1,22 @@
-"""Write the token where Airflow's configured secrets backend reads the Variable ``secret_key``.
+"""Write the token where the running task's Airflow secrets backend reads the Variable ``secret_key``.
 
 Downstream tasks then read it with ``Variable.get(secret_key, deserialize_json=True)``
 or ``{{ var.json[secret_key] }}``; no code of this provider sits in between.
+
+A task process looks Variables up through ``[workers] secrets_backend`` (with
+``[workers] secrets_backend_kwargs``) when it is set, else through ``[secrets] backend``
+(with ``[secrets] backend_kwargs``), and so does this module, with the same options read
+through Airflow's public ``conf``. On Airflow versions that read per-key overrides
+(``AIRFLOW__WORKERS__SECRETS_BACKEND_KWARG__<KEY>``, ``AIRFLOW__SECRETS__BACKEND_KWARG__<KEY>``),
+those override the JSON too.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
+import os
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -27,15 +34,24 @@ SECRETS_MANAGER_BACKEND = "airflow.providers.amazon.aws.secrets.secrets_manager.
 SSM_BACKEND = "airflow.providers.amazon.aws.secrets.systems_manager.SystemsManagerParameterStoreBackend"
 SUPPORTED_BACKENDS = (SECRETS_MANAGER_BACKEND, SSM_BACKEND)
 
+#: Where a task process finds its secrets backend, in Airflow's order: (section, class option, kwargs option).
+TASK_BACKEND_OPTIONS = (
+    ("workers", "secrets_backend", "secrets_backend_kwargs"),
+    ("secrets", "backend", "backend_kwargs"),
+)
+#: The first Airflow release that reads ``AIRFLOW__<SECTION>__<OPTION>_KWARG__<KEY>`` overrides.
+PER_KEY_KWARGS_SINCE = (3, 2)
+
 
 class SecretsBackendDestination(TokenDestination):
-    """Store under the Variable ``secret_key`` of the ``[secrets] backend`` Airflow is configured with.
+    """Store under the Variable ``secret_key`` of the secrets backend the running task reads.
 
-    The backend object itself (built from ``[secrets] backend_kwargs``, once per process)
-    supplies the client, so its ``endpoint_url``, region, credentials, prefix and
-    separator are honoured exactly as when it reads. Everything is checked when the
-    destination is made, before any AWS call: the backend, the key, and the name the
-    store will hold once the backend's prefix is applied.
+    The backend object itself (built from its kwargs, once per process) supplies the client,
+    so its ``endpoint_url``, region, credentials, prefix and separator are honoured exactly
+    as when it reads. Subclasses of the two amazon backends are accepted. Making the
+    destination only checks ``secret_key``; :meth:`check` (which the operators call before
+    any AWS call) reads the configuration, builds the backend and checks the name the store
+    will hold once the backend's prefix is applied.
     """
 
     kind = "secrets_backend"
@@ -47,20 +63,26 @@ class SecretsBackendDestination(TokenDestination):
                 f"got secret_key={secret_key!r}."
             )
         self.secret_key = secret_key
-        self._store = self.store()
+        self._store: AwsStoreDestination | None = None
+
+    def check(self) -> None:
+        self.store()
 
     def write(
         self, token: FederationToken, connect_user: str | None = None, principal: str | None = None
     ) -> dict[str, Any]:
-        return self._as_variable(self._store.write(token, connect_user, principal))
+        return self._as_variable(self.store().write(token, connect_user, principal))
 
     def current(self) -> StoredToken | None:
-        stored = self._store.current()
+        stored = self.store().current()
         return None if stored is None else replace(stored, reference=self._as_variable(stored.reference))
+
+    def describe(self, reference: Mapping[str, Any]) -> str:
+        return f"Variable {self.secret_key!r}: {self.store().describe(reference)}"
 
     @classmethod
     def read(cls, reference: Mapping[str, Any]) -> FederationToken:
-        """Read through the configured backend, as ``Variable.get`` would."""
+        """Read through the task's backend, as ``Variable.get`` would."""
         destination = cls(reference.get("secret_key"))
         value = destination.backend().get_variable(destination.secret_key)
         if value is None:
@@ -74,63 +96,160 @@ class SecretsBackendDestination(TokenDestination):
         return {**reference, "kind": self.kind, "secret_key": self.secret_key}
 
     def backend(self) -> Any:
-        """The configured backend instance, or a clear error when it cannot hold the token."""
-        from airflow.providers.common.compat.sdk import conf
-
-        path = conf.get("secrets", "backend", fallback="") or ""
-        if path not in SUPPORTED_BACKENDS:
-            raise InvalidDestinationError(
-                f'destination="secrets_backend" writes the token where the configured secrets backend reads '
-                f"Variables, but [secrets] backend is {path or 'not set'!r}. Configure "
-                f"{SECRETS_MANAGER_BACKEND} or {SSM_BACKEND} ([secrets] backend and backend_kwargs), or pass "
-                "a SecretsManagerDestination/SsmParameterDestination. destination='xcom' would work without "
-                "one, but keeps both tokens in plain text in the metadata DB, the REST API and the UI."
-            )
-        backend = _configured_backend(path, conf.get("secrets", "backend_kwargs", fallback="") or "{}")
-        if backend.variables_prefix is None:
-            raise InvalidDestinationError(
-                f"The configured {type(backend).__name__} has variables_prefix=None, so it reads no "
-                "Variables: set variables_prefix in [secrets] backend_kwargs."
-            )
+        """The task's backend instance, or a clear error when it cannot hold the token."""
+        configured = task_backend()
+        backend = configured.backend
         pattern = getattr(backend, "variables_lookup_pattern", None)
         if pattern and not re.match(pattern, self.secret_key, re.IGNORECASE):
             raise InvalidDestinationError(
                 f"secret_key {self.secret_key!r} does not match the backend's variables_lookup_pattern "
-                f"{pattern!r}, so the backend would never read it. Choose a matching key."
+                f"{pattern!r} ({configured.kwargs_option}), so the backend would never read it. Choose a "
+                "matching key."
             )
         return backend
 
     def store(self) -> AwsStoreDestination:
-        """The store and name the configured backend reads ``secret_key`` from, on the backend's client."""
-        from airflow.providers.amazon.aws.secrets.secrets_manager import SecretsManagerBackend
-
-        from airflow_connect_fed.destinations.secrets_manager import SecretsManagerDestination
-        from airflow_connect_fed.destinations.ssm import SsmParameterDestination
-
-        backend = self.backend()
-        prefix = backend.variables_prefix
-        if isinstance(backend, SecretsManagerBackend):
-            # As the backend reads: an empty prefix means the bare key.
-            name = backend.build_path(prefix, self.secret_key, backend.sep) if prefix else self.secret_key
-            return SecretsManagerDestination(name, aws_conn_id=None, client=backend.client)
-        name = backend.build_path(prefix, self.secret_key)
-        return SsmParameterDestination(
-            name if name.startswith("/") else f"/{name}", aws_conn_id=None, client=backend.client
-        )
+        """The store and name the task's backend reads ``secret_key`` from, on the backend's client."""
+        if self._store is None:
+            self._store = _store_of(self.backend(), self.secret_key)
+        return self._store
 
 
-@lru_cache(maxsize=1)
-def _configured_backend(path: str, kwargs: str) -> Any:
+@dataclass(frozen=True)
+class TaskBackend:
+    """The secrets backend a task process reads Variables through, and the options it came from."""
+
+    backend: Any
+    backend_option: str
+    kwargs_option: str
+
+
+def task_backend() -> TaskBackend:
+    """The task process's secrets backend, as Airflow resolves it, if it is one of the amazon backends.
+
+    Raises :class:`InvalidDestinationError` naming the option (never a kwargs value) when it is
+    unset, not importable, not a Secrets Manager or SSM Parameter Store backend, its kwargs are
+    not a JSON object, or it reads no Variables.
+    """
+    from airflow.providers.common.compat.sdk import conf
+
+    for section, option, kwargs_key in TASK_BACKEND_OPTIONS:
+        path = (conf.get(section, option, fallback="") or "").strip()
+        if path:
+            kwargs = conf.get(section, kwargs_key, fallback="") or ""
+            return _task_backend(
+                section, option, kwargs_key, path, kwargs, _per_key_kwargs(section, kwargs_key)
+            )
+    raise InvalidDestinationError(
+        'destination="secrets_backend" writes the token where the task\'s secrets backend reads Variables, '
+        "but neither [workers] secrets_backend nor [secrets] backend is set. Configure "
+        f"{SECRETS_MANAGER_BACKEND} or {SSM_BACKEND} (with its kwargs) in one of them, or pass a "
+        "SecretsManagerDestination/SsmParameterDestination. destination='xcom' would work without one, but "
+        "keeps both tokens in plain text in the metadata DB, the REST API and the UI."
+    )
+
+
+@lru_cache(maxsize=4)
+def _task_backend(
+    section: str, option: str, kwargs_key: str, path: str, kwargs: str, overrides: tuple[tuple[str, str], ...]
+) -> TaskBackend:
     """One backend object per configuration and process, its client protected from DEBUG logging."""
+    backend_option, kwargs_option = f"[{section}] {option}", f"[{section}] {kwargs_key}"
+    backend_class = _backend_class(section, option, path)
+    options = {**_kwargs(kwargs, kwargs_option), **dict(overrides)}
     try:
-        options = json.loads(kwargs)
-    except json.JSONDecodeError as error:
-        # The value may hold credentials: say where it is broken, never what it holds.
+        backend = backend_class(**options)
+    except TypeError as error:
         raise InvalidDestinationError(
-            f"[secrets] backend_kwargs is not valid JSON ({error.msg} at line {error.lineno}, column "
-            f"{error.colno}). Write it as a JSON object."
+            f"{backend_option} {path!r} refused the options of {kwargs_option}: {error}. Pass only the "
+            "backend's own parameters."
         ) from None
-    module, _, name = path.rpartition(".")
-    backend = getattr(importlib.import_module(module), name)(**options)
+    if backend.variables_prefix is None:
+        raise InvalidDestinationError(
+            f"The task's {type(backend).__name__} ({backend_option}) has variables_prefix=None, so it reads "
+            f"no Variables: set variables_prefix in {kwargs_option}."
+        )
     protect(backend.client)
-    return backend
+    return TaskBackend(backend, backend_option, kwargs_option)
+
+
+def _backend_class(section: str, option: str, path: str) -> type:
+    """The class ``[section] option`` names, if it is (a subclass of) one of the amazon backends."""
+    from airflow.providers.amazon.aws.secrets.secrets_manager import SecretsManagerBackend
+    from airflow.providers.amazon.aws.secrets.systems_manager import SystemsManagerParameterStoreBackend
+    from airflow.providers.common.compat.sdk import conf
+
+    try:
+        backend_class = conf.getimport(section, option)
+    except Exception as error:  # Airflow raises its AirflowConfigException, which names the value
+        raise InvalidDestinationError(
+            f"[{section}] {option} is {path!r}, which cannot be imported ({error}). Fix the class path."
+        ) from None
+    if isinstance(backend_class, type) and issubclass(
+        backend_class, (SecretsManagerBackend, SystemsManagerParameterStoreBackend)
+    ):
+        return backend_class
+    raise InvalidDestinationError(
+        f'destination="secrets_backend" writes the token where the task\'s secrets backend reads Variables, '
+        f"but [{section}] {option} is {path!r}, which is neither {SECRETS_MANAGER_BACKEND} nor "
+        f"{SSM_BACKEND} nor a subclass of one. Configure one of them ([workers] secrets_backend, else "
+        "[secrets] backend), or pass a SecretsManagerDestination/SsmParameterDestination. "
+        "destination='xcom' would work without one, but keeps both tokens in plain text in the metadata DB, "
+        "the REST API and the UI."
+    )
+
+
+def _kwargs(text: str, option: str) -> dict[str, Any]:
+    """The kwargs option as a dict; errors say where it is broken, never what it holds (it may hold keys)."""
+    try:
+        options = json.loads(text) if text.strip() else {}
+    except json.JSONDecodeError as error:
+        raise InvalidDestinationError(
+            f"{option} is not valid JSON ({error.msg} at line {error.lineno}, column {error.colno}). "
+            "Write it as a JSON object."
+        ) from None
+    if not isinstance(options, dict):
+        raise InvalidDestinationError(
+            f"{option} is JSON but not an object (it is a {type(options).__name__}). Write it as a JSON "
+            'object, e.g. {"variables_prefix": "airflow/variables"}.'
+        )
+    return options
+
+
+def _per_key_kwargs(section: str, kwargs_key: str) -> tuple[tuple[str, str], ...]:
+    """``AIRFLOW__<SECTION>__<OPTION>_KWARG__<KEY>`` overrides, on the Airflow versions that read them."""
+    if _airflow_version() < PER_KEY_KWARGS_SINCE:
+        return ()
+    prefix = f"AIRFLOW__{section.upper()}__{kwargs_key.upper().replace('_KWARGS', '_KWARG')}__"
+    return tuple(
+        sorted(
+            (name[len(prefix) :].lower(), value)
+            for name, value in os.environ.items()
+            if name.startswith(prefix) and name != prefix
+        )
+    )
+
+
+def _airflow_version() -> tuple[int, int]:
+    from airflow import __version__
+
+    major, minor = __version__.split(".")[:2]
+    return int(major), int(minor)
+
+
+def _store_of(backend: Any, secret_key: str) -> AwsStoreDestination:
+    """The store and name ``backend`` reads the Variable ``secret_key`` from, as its lookup builds it."""
+    from airflow.providers.amazon.aws.secrets.secrets_manager import SecretsManagerBackend
+
+    from airflow_connect_fed.destinations.secrets_manager import SecretsManagerDestination
+    from airflow_connect_fed.destinations.ssm import SsmParameterDestination
+
+    prefix = backend.variables_prefix
+    if isinstance(backend, SecretsManagerBackend):
+        # As the backend reads: an empty prefix means the bare key.
+        name = backend.build_path(prefix, secret_key, backend.sep) if prefix else secret_key
+        return SecretsManagerDestination(name, aws_conn_id=None, client=backend.client)
+    name = backend.build_path(prefix, secret_key)
+    return SsmParameterDestination(
+        name if name.startswith("/") else f"/{name}", aws_conn_id=None, client=backend.client
+    )

@@ -11,7 +11,7 @@ from airflow_connect_fed._client.aws_error import error_parts
 from airflow_connect_fed.destinations.aws_store import AwsStoreDestination
 from airflow_connect_fed.exceptions import DestinationWriteError, InvalidDestinationError
 
-_SECRET_NAME = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
+_SECRET_NAME = re.compile(r"[A-Za-z0-9/_+=.@-]{1,512}")
 
 
 class SecretsManagerDestination(AwsStoreDestination):
@@ -37,7 +37,7 @@ class SecretsManagerDestination(AwsStoreDestination):
 
     @classmethod
     def _checked_name(cls, name: object) -> str:
-        if not isinstance(name, str) or not _SECRET_NAME.match(name):
+        if not isinstance(name, str) or not _SECRET_NAME.fullmatch(name):
             raise InvalidDestinationError(
                 f"Secret name {name!r} cannot be stored in Secrets Manager: use 1 to 512 characters "
                 "of letters, digits and / _ + = . @ -."

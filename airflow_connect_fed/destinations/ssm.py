@@ -11,7 +11,7 @@ from airflow_connect_fed._client.aws_error import error_parts
 from airflow_connect_fed.destinations.aws_store import AwsStoreDestination
 from airflow_connect_fed.exceptions import DestinationWriteError, InvalidDestinationError
 
-_PARAMETER_NAME = re.compile(r"^/?[A-Za-z0-9_.\-/]{1,2047}$")
+_PARAMETER_NAME = re.compile(r"/?[A-Za-z0-9_.\-/]{1,2047}")
 _MAX_LEVELS = 15
 
 
@@ -37,7 +37,7 @@ class SsmParameterDestination(AwsStoreDestination):
 
     @classmethod
     def _checked_name(cls, name: object) -> str:
-        if not isinstance(name, str) or not _PARAMETER_NAME.match(name) or "//" in name:
+        if not isinstance(name, str) or not _PARAMETER_NAME.fullmatch(name) or "//" in name:
             raise InvalidDestinationError(
                 f"Parameter name {name!r} cannot be stored in SSM Parameter Store: use up to 2048 characters "
                 "of letters, digits and _ . - /, with no empty path segment."

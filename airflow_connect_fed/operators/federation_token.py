@@ -22,6 +22,7 @@ from airflow_connect_fed.destinations import (
     DESTINATION_NAMES,
     StoredToken,
     TokenDestination,
+    XComDestination,
     resolve_destination,
 )
 from airflow_connect_fed.exceptions import (
@@ -35,6 +36,7 @@ from airflow_connect_fed.exceptions import (
     TokenReadError,
 )
 from airflow_connect_fed.hooks.connect_federation import ConnectFederationHook
+from airflow_connect_fed.secret_key import DEFAULT_SECRET_KEY, secret_key_for
 from airflow_connect_fed.token import TOKEN_LIFETIME
 
 if TYPE_CHECKING:
@@ -67,6 +69,7 @@ class _FederationOperator(AwsBaseOperator[ConnectFederationHook]):
         self,
         *,
         instance_id: str,
+        destination: object,
         reuse_if_valid_for: timedelta | float | None = None,
         shared_quota_conn_id: str | None = None,
         **kwargs: Any,
@@ -74,6 +77,11 @@ class _FederationOperator(AwsBaseOperator[ConnectFederationHook]):
         super().__init__(**kwargs)
         self.instance_id = instance_id
         self.reuse_if_valid_for = reuse_window(reuse_if_valid_for)
+        if self.reuse_if_valid_for is not None and destination == XComDestination.kind:
+            raise InvalidInputError(
+                "reuse_if_valid_for needs a destination that stores the token; with destination='xcom' "
+                "there is nothing to reuse. Use destination='secrets_backend' or drop reuse_if_valid_for."
+            )
         self.shared_quota_conn_id = shared_quota_conn_id
 
 
@@ -116,16 +124,11 @@ class GetFederationTokenOperator(_FederationOperator):
         secret_key: str | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(instance_id=instance_id, **kwargs)
+        super().__init__(instance_id=instance_id, destination=destination, **kwargs)
         self.connect_user = connect_user
         self.role_arn = role_arn
         self.secret_key = secret_key
         self.destination = check_destination_kind(destination)
-        if self.reuse_if_valid_for is not None and destination == "xcom":
-            raise InvalidInputError(
-                "reuse_if_valid_for needs a destination that stores the token; with destination='xcom' "
-                "there is nothing to reuse. Use destination='secrets_backend' or drop reuse_if_valid_for."
-            )
         self._given = {name for name in ("connect_user", "role_arn") if getattr(self, name) is not None}
         self._secret_key_given = secret_key is not None
 
@@ -158,8 +161,8 @@ class GetFederationTokenOperator(_FederationOperator):
             token.access_token_expiration.isoformat(),
         )
         value = destination.write(token, connect_user, principal)
-        if destination.kind != "xcom":
-            self.log.info("Stored the token in %s %s.", destination.kind, _where(value))
+        if destination.kind != XComDestination.kind:
+            self.log.info("Stored the token in %s.", destination.describe(value))
         annotate_outlets(self.outlets, context, _token_event(token, rotated=True))
         return value
 
@@ -169,7 +172,7 @@ class GetFederationTokenOperator(_FederationOperator):
             self.log.warning(XCOM_WARNING)
             return resolve_destination("xcom")
         if self.destination != "secrets_backend":
-            return resolve_destination(self.destination)
+            return _checked(resolve_destination(self.destination))
         if not self._secret_key_given:
             raise InvalidDestinationError(
                 "destination='secrets_backend' (the default) needs secret_key, the Variable name the token is "
@@ -182,7 +185,7 @@ class GetFederationTokenOperator(_FederationOperator):
                 f"secret_key {secret_key!r} contains '{{user}}', which only GetFederationTokensOperator fills "
                 "in. Name the Variable of this one token, e.g. 'connect/agents/agent-1'."
             )
-        return resolve_destination("secrets_backend", secret_key)
+        return _checked(resolve_destination("secrets_backend", secret_key))
 
     def _principal(self, connect_user: str | None, role_arn: str | None) -> str | None:
         """Who the token is requested as: the role for a Connect username, else the connection's identity."""
@@ -204,9 +207,10 @@ class GetFederationTokenOperator(_FederationOperator):
 class GetFederationTokensOperator(_FederationOperator):
     """Get federation tokens for many Connect users in one task, paced to the API quota.
 
-    Each user's token is stored separately (``secret_key`` with ``{user}`` in it,
-    e.g. ``connect/agents/{user}``) and the return value maps each user to its
-    reference. One user's failure does not stop the others; the task fails at the
+    Each user's token is stored separately, under ``secret_key`` with ``{user}`` filled in by
+    the rule of :mod:`airflow_connect_fed.secret_key` (``agent.one@example.com`` is stored as
+    ``connect/agents/agent.one_40example.com``; :func:`~airflow_connect_fed.secret_key.secret_key_for`
+    gives the key), and the return value maps each user to its reference. One user's failure does not stop the others; the task fails at the
     end naming every failed user and why, unless ``allow_partial_failure=True``.
 
     :param instance_id: Connect instance ID or instance ARN. (templated)
@@ -215,7 +219,7 @@ class GetFederationTokensOperator(_FederationOperator):
     :param destination: ``"secrets_backend"`` (default), ``"xcom"``, or a callable
         ``user -> TokenDestination``.
     :param secret_key: Variable name per user for ``destination="secrets_backend"``; must contain
-        ``{user}``. (templated)
+        ``{user}`` (default ``connect/agents/{user}``). (templated)
     :param reuse_if_valid_for: skip users whose stored token stays valid this long.
     :param requests_per_second: GetFederationToken pace for this account and region
         (default ``[connect_federation] requests_per_second``, 2).
@@ -234,13 +238,13 @@ class GetFederationTokensOperator(_FederationOperator):
         connect_users: list[str] | str,
         role_arn: str,
         destination: str | Callable[[str], TokenDestination] = "secrets_backend",
-        secret_key: str = "connect/agents/{user}",  # noqa: S107 - a Variable name, not a secret
+        secret_key: str = DEFAULT_SECRET_KEY,
         requests_per_second: float | None = None,
         burst: int | None = None,
         allow_partial_failure: bool = False,
         **kwargs: Any,
     ) -> None:
-        super().__init__(instance_id=instance_id, **kwargs)
+        super().__init__(instance_id=instance_id, destination=destination, **kwargs)
         self.connect_users = connect_users
         self.role_arn = role_arn
         self.secret_key = secret_key
@@ -313,18 +317,14 @@ class GetFederationTokensOperator(_FederationOperator):
     def _destinations(self, users: list[str]) -> dict[str, TokenDestination]:
         """Each user's destination, checked (backend, store names) before any AWS call."""
         if callable(self.destination):
-            return {user: _user_destination(self.destination, user) for user in users}
-        if self.destination == "xcom":
+            return {user: _checked(_user_destination(self.destination, user)) for user in users}
+        if self.destination == XComDestination.kind:
             self.log.warning(XCOM_WARNING)
-            return dict.fromkeys(users, resolve_destination("xcom"))
+            return dict.fromkeys(users, resolve_destination(XComDestination.kind))
         secret_key = rendered("secret_key", self.secret_key)
-        if "{user}" not in secret_key:
-            raise InvalidDestinationError(
-                f"secret_key {secret_key!r} has no '{{user}}': every user would overwrite the same "
-                "Variable. Use e.g. 'connect/agents/{user}'."
-            )
         return {
-            user: resolve_destination("secrets_backend", secret_key.replace("{user}", user)) for user in users
+            user: _checked(resolve_destination("secrets_backend", secret_key_for(user, secret_key)))
+            for user in users
         }
 
 
@@ -335,6 +335,12 @@ def _user_destination(factory: Callable[[str], TokenDestination], user: str) -> 
             f"The destination callable returned {type(destination).__name__} for user {user!r}; it must "
             "return a TokenDestination (e.g. SecretsManagerDestination)."
         )
+    return destination
+
+
+def _checked(destination: TokenDestination) -> TokenDestination:
+    """``destination`` once it has checked what its write needs, before any AWS call."""
+    destination.check()
     return destination
 
 
@@ -442,12 +448,6 @@ def _user_list(value: object, role_arn: str) -> list[str]:
         else:
             value = [part.strip() for part in text.split(",") if part.strip()]
     return connect_user_list(value, role_arn)
-
-
-def _where(reference: dict[str, Any]) -> str:
-    name = reference.get("secret_id") or reference.get("parameter_name")
-    version = reference.get("version_id") or reference.get("version")
-    return f"{name!r} (version {version})"
 
 
 def reuse_window(value: timedelta | float | None) -> timedelta | None:

@@ -1,0 +1,52 @@
+"""The Variable name of an agent's token: ``{user}`` in ``secret_key`` filled by one rule.
+
+Connect usernames of SAML instances are often e-mail addresses (``agent.one@example.com``).
+STS allows letters, digits and ``+ = , . @ _ -`` in a session name, SSM parameter names
+allow only letters, digits and ``_ . - /``, and Secrets Manager names no ``,``. So the
+username is written into the key by one rule that every valid username survives on both
+stores, and that never gives two users one key:
+
+- letters, digits, ``.`` and ``-`` stay as they are;
+- each of ``_ + = , @`` becomes ``_`` and its two-digit upper-case ASCII hex code, as URL
+  percent-encoding does with ``%``: ``_`` is ``_5F``, ``+`` is ``_2B``, ``=`` is ``_3D``,
+  ``,`` is ``_2C``, ``@`` is ``_40``.
+
+``agent.one@example.com`` is stored under ``connect/agents/agent.one_40example.com``,
+``agent+two@example.com`` under ``connect/agents/agent_2Btwo_40example.com`` and ``agent_3``
+under ``connect/agents/agent_5F3``. Every ``_`` of a key starts a code, so the username can be
+read back from the key, which is why the rule is injective.
+"""
+
+from __future__ import annotations
+
+import string
+
+from airflow_connect_fed._client.connect_user import validate_session_name
+from airflow_connect_fed.exceptions import InvalidDestinationError
+
+#: ``GetFederationTokensOperator``'s ``secret_key``: one Variable per agent.
+DEFAULT_SECRET_KEY = "connect/agents/{user}"  # noqa: S105 - a Variable name, not a secret
+#: Where a username goes in ``secret_key``.
+USER_FIELD = "{user}"
+
+_KEPT = frozenset(string.ascii_letters + string.digits + ".-")
+
+
+def user_key(connect_user: str) -> str:
+    """``connect_user`` as it appears in a Variable name (the rule above); refused unless a valid username."""
+    validate_session_name(connect_user)
+    return "".join(char if char in _KEPT else f"_{ord(char):02X}" for char in connect_user)
+
+
+def secret_key_for(connect_user: str, secret_key: str = DEFAULT_SECRET_KEY) -> str:
+    """The Variable name ``GetFederationTokensOperator`` stores ``connect_user``'s token under.
+
+    A downstream task reads it with ``Variable.get(secret_key_for(user), deserialize_json=True)``.
+    ``secret_key`` is the operator's, with ``{user}`` in it.
+    """
+    if not isinstance(secret_key, str) or USER_FIELD not in secret_key:
+        raise InvalidDestinationError(
+            f"secret_key {secret_key!r} has no '{USER_FIELD}': every user would overwrite the same "
+            f"Variable. Use e.g. {DEFAULT_SECRET_KEY!r}."
+        )
+    return secret_key.replace(USER_FIELD, user_key(connect_user))

@@ -1,0 +1,81 @@
+"""The one rule that writes a Connect username into a Variable name, legal on both amazon stores."""
+
+from __future__ import annotations
+
+import itertools
+import random
+import re
+import string
+
+import pytest
+
+from airflow_connect_fed import secret_key_for
+from airflow_connect_fed.destinations import SecretsManagerDestination, SsmParameterDestination
+from airflow_connect_fed.exceptions import InvalidConnectUserError, InvalidDestinationError
+from airflow_connect_fed.secret_key import DEFAULT_SECRET_KEY, user_key
+
+STS_CHARACTERS = string.ascii_letters + string.digits + "+=,.@_-"
+
+
+def read_back(key: str) -> str:
+    """The username a key segment came from: every ``_`` starts a two-digit hex code."""
+    return re.sub(r"_([0-9A-F]{2})", lambda code: chr(int(code.group(1), 16)), key)
+
+
+@pytest.mark.parametrize(
+    ("user", "key"),
+    [
+        ("agent-1", "connect/agents/agent-1"),
+        ("agent.one@example.com", "connect/agents/agent.one_40example.com"),
+        ("agent+two@example.com", "connect/agents/agent_2Btwo_40example.com"),
+        ("agent_3", "connect/agents/agent_5F3"),
+        ("a=b,c", "connect/agents/a_3Db_2Cc"),
+        ("Agent.One", "connect/agents/Agent.One"),
+    ],
+)
+def test_examples_of_the_documented_rule(user, key):
+    assert secret_key_for(user) == key
+    assert read_back(user_key(user)) == user
+
+
+def test_a_template_of_ones_own():
+    assert (
+        secret_key_for("agent.one@example.com", "teams/{user}/connect")
+        == "teams/agent.one_40example.com/connect"
+    )
+    assert DEFAULT_SECRET_KEY == "connect/agents/{user}"
+
+
+def test_every_valid_username_is_a_legal_distinct_name_on_both_stores():
+    rng = random.Random(17)  # noqa: S311 - reproducible test data
+    users = {"".join(rng.choices(STS_CHARACTERS, k=rng.randint(2, 64))) for _ in range(5000)}
+    users |= {"".join(pair) for pair in itertools.pairwise(STS_CHARACTERS)}
+    users |= {"_5F", "__", "_40", "5F", "a_", "a@", "a_40"}  # would collide under a naive escape
+    keys = {user: secret_key_for(user) for user in users}
+    assert len(set(keys.values())) == len(users)
+    for user, key in keys.items():
+        assert read_back(key.removeprefix("connect/agents/")) == user
+        assert SecretsManagerDestination(f"airflow/variables/{key}").name.endswith(key)
+        assert SsmParameterDestination(f"/airflow/variables/{key}").name.endswith(key)
+
+
+def test_the_longest_username_stays_within_both_stores():
+    user = "@" * 64
+    key = secret_key_for(user)
+    assert len(key) == len("connect/agents/") + 3 * 64
+    SecretsManagerDestination(f"airflow/variables/{key}")
+    SsmParameterDestination(f"/airflow/variables/{key}")
+
+
+@pytest.mark.parametrize("user", ["a", "x" * 65, "agent one", "agent#1", "agent-1\n", "ägent", None, 7])
+def test_a_username_sts_refuses_is_named(user):
+    with pytest.raises(InvalidConnectUserError, match="cannot be an STS role session name") as raised:
+        secret_key_for(user)
+    assert repr(user) in str(raised.value)
+
+
+@pytest.mark.parametrize("template", ["connect/agents", "", None])
+def test_a_template_without_the_user_field(template):
+    with pytest.raises(InvalidDestinationError, match=r"has no '\{user\}'") as raised:
+        secret_key_for("agent-1", template)
+    assert repr(template) in str(raised.value)
