@@ -61,7 +61,7 @@ def test_runs_as_printed_and_leaves_no_token_in_airflow(emulator, tmp_path):
     # and the task log files.
     assert airflow.occurrences(secrets) == dict.fromkeys(secrets, 0)
     output = result.stdout + result.stderr
-    assert f"Stored the token in secrets_backend '{SECRET_ID}'" in output
+    assert f"Stored the token in Variable 'connect/agents/agent-1': secret '{SECRET_ID}' (version " in output
     assert [secret for secret in secrets if secret in output] == []
 
 
@@ -71,6 +71,6 @@ def test_without_a_backend_it_fails_before_any_aws_call(emulator, tmp_path):
     with pytest.raises(RuntimeError) as raised:
         airflow.dags_test("connect_agent_token")
     output = str(raised.value)
-    assert "[secrets] backend is 'not set'" in output
+    assert "neither [workers] secrets_backend nor [secrets] backend is set" in output
     assert "destination='xcom' would work without one, but keeps both tokens in plain text" in output
     assert emulator.counters.requests() == 0

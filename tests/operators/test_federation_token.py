@@ -10,8 +10,9 @@ import structlog
 from airflow.sdk import DAG
 from moto import mock_aws
 
-from airflow_connect_fed import load_federation_token
+from airflow_connect_fed import load_federation_token, secret_key_for
 from airflow_connect_fed.destinations import SecretsManagerDestination, TokenDestination
+from airflow_connect_fed.destinations.secrets_backend import task_backend
 from airflow_connect_fed.exceptions import (
     BulkFederationError,
     InvalidConnectUserError,
@@ -27,6 +28,8 @@ from airflow_connect_fed.operators.federation_token import (
 from tests.fake_connect_api import ACCESS_TOKEN, INSTANCE_ID, REFRESH_TOKEN
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/ConnectFederation"
+SM_BACKEND = "airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend"
+SSM_BACKEND = "airflow.providers.amazon.aws.secrets.systems_manager.SystemsManagerParameterStoreBackend"
 
 
 def make_operator(**kwargs) -> GetFederationTokenOperator:
@@ -86,7 +89,7 @@ def test_without_a_backend_the_default_fails_before_any_call(federation_api):
     with pytest.raises(InvalidDestinationError) as raised:
         op.execute({})
     message = str(raised.value)
-    assert "[secrets] backend is 'not set'" in message
+    assert "neither [workers] secrets_backend nor [secrets] backend is set" in message
     assert "SecretsManagerBackend" in message
     assert "destination='xcom' would work without one, but keeps both tokens in plain text" in message
     assert federation_api.requests == []
@@ -601,8 +604,8 @@ def test_bad_rendered_inputs_are_refused_before_any_call(setup, monkeypatch, cha
     assert secrets.list_secrets()["SecretList"] == []
 
 
-def backend_env(monkeypatch, emulator, prefix="airflow/variables"):
-    """The Secrets Manager backend, on the emulator, as Airflow's configuration."""
+def backend_env(monkeypatch, emulator, prefix="airflow/variables", backend=SM_BACKEND):
+    """An amazon secrets backend (Secrets Manager by default), on the emulator, as Airflow's configuration."""
     credentials = emulator.create_iam_user_credentials("backend-reader")
     kwargs = {
         "endpoint_url": emulator.endpoint_url,
@@ -612,11 +615,67 @@ def backend_env(monkeypatch, emulator, prefix="airflow/variables"):
         "config_prefix": None,
         **credentials,
     }
-    monkeypatch.setenv(
-        "AIRFLOW__SECRETS__BACKEND",
-        "airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend",
-    )
+    monkeypatch.setenv("AIRFLOW__SECRETS__BACKEND", backend)
     monkeypatch.setenv("AIRFLOW__SECRETS__BACKEND_KWARGS", json.dumps(kwargs))
+
+
+EMAIL_USERS = ["agent.one@example.com", "agent+two@example.com"]
+
+
+@pytest.mark.parametrize(
+    ("backend", "names"),
+    [
+        (
+            SM_BACKEND,
+            {
+                "airflow/variables/connect/agents/agent.one_40example.com",
+                "airflow/variables/connect/agents/agent_2Btwo_40example.com",
+            },
+        ),
+        (
+            SSM_BACKEND,
+            {
+                "/airflow/variables/connect/agents/agent.one_40example.com",
+                "/airflow/variables/connect/agents/agent_2Btwo_40example.com",
+            },
+        ),
+    ],
+)
+@pytest.mark.integration
+def test_email_usernames_store_with_the_default_key(setup, monkeypatch, backend, names):
+    emulator, instance, role_arn, _, _, _ = setup
+    created = {user: emulator.create_user(instance["id"], user) for user in EMAIL_USERS}
+    backend_env(monkeypatch, emulator, backend=backend)
+    values = GetFederationTokensOperator(
+        task_id="bulk",
+        instance_id=instance["id"],
+        connect_users=EMAIL_USERS,
+        role_arn=role_arn,
+        aws_conn_id="emu",
+    ).execute({})
+    stored = (
+        {s["Name"] for s in emulator.client("secretsmanager").list_secrets()["SecretList"]}
+        if backend == SM_BACKEND
+        else {p["Name"] for p in emulator.client("ssm").describe_parameters()["Parameters"]}
+    )
+    assert stored == names
+    configured = task_backend().backend
+    for user in EMAIL_USERS:
+        assert values[user]["secret_key"] == secret_key_for(user)
+        token = load_federation_token(values[user])
+        assert (token.user_arn, token.user_id) == (created[user]["arn"], created[user]["id"])
+        # What Variable.get(secret_key_for(user)) reads in a task: the backend's own lookup.
+        assert json.loads(configured.get_variable(secret_key_for(user)))["UserArn"] == token.user_arn
+
+
+def test_bulk_refuses_reuse_with_xcom_as_the_single_operator_does():
+    kwargs = {"task_id": "t", "instance_id": INSTANCE_ID, "destination": "xcom", "reuse_if_valid_for": 60}
+    with pytest.raises(InvalidInputError) as single:
+        make_operator(**kwargs)
+    with pytest.raises(InvalidInputError) as bulk:
+        GetFederationTokensOperator(connect_users=["agent-1"], role_arn=ROLE_ARN, **kwargs)
+    assert str(bulk.value) == str(single.value)
+    assert "with destination='xcom' there is nothing to reuse" in str(bulk.value)
 
 
 @pytest.mark.integration
