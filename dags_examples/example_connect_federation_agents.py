@@ -54,9 +54,11 @@ def check_agent_session(agent: str) -> dict:
     """Each agent's own task reads its own token through the secrets backend."""
     from airflow.sdk import Variable
 
+    from airflow_connect_fed import secret_key_for
     from airflow_connect_fed.token import FederationToken
 
-    token = FederationToken.from_dict(Variable.get(f"connect/agents/{agent}", deserialize_json=True))
+    # connect/agents/{user}, the agent's name written by the documented rule (e-mail addresses too).
+    token = FederationToken.from_dict(Variable.get(secret_key_for(agent), deserialize_json=True))
     token.mask()
     return {
         "agent": agent,
@@ -104,7 +106,7 @@ with DAG(
         instance_id=INSTANCE_ID,
         role_arn=ROLE_ARN,
         destination="secrets_backend",
-        secret_key="connect/agents/{{ task.connect_user }}",
+        secret_key="connect/agents/{user}",
         pool="connect_federation",
         retries=3,
         retry_delay=timedelta(seconds=30),

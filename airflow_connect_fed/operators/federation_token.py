@@ -36,7 +36,7 @@ from airflow_connect_fed.exceptions import (
     TokenReadError,
 )
 from airflow_connect_fed.hooks.connect_federation import ConnectFederationHook
-from airflow_connect_fed.secret_key import DEFAULT_SECRET_KEY, secret_key_for
+from airflow_connect_fed.secret_key import DEFAULT_SECRET_KEY, USER_FIELD, secret_key_for
 from airflow_connect_fed.token import TOKEN_LIFETIME
 
 if TYPE_CHECKING:
@@ -104,7 +104,9 @@ class GetFederationTokenOperator(_FederationOperator):
     :param connect_user: Connect username to get the token for, via ``role_arn``. (templated)
     :param role_arn: IAM role assumed with ``RoleSessionName=connect_user``. (templated)
     :param destination: ``"secrets_backend"`` (default), ``"xcom"`` or a ``TokenDestination``.
-    :param secret_key: Variable name for ``destination="secrets_backend"``. (templated)
+    :param secret_key: Variable name for ``destination="secrets_backend"``; a ``{user}`` in it is
+        filled with ``connect_user`` by the rule of :mod:`airflow_connect_fed.secret_key`, as
+        ``GetFederationTokensOperator`` does. (templated)
     :param reuse_if_valid_for: skip the API call while the stored token stays valid this long
         (``timedelta`` or seconds, at most the token's 12-hour lifetime); needs a destination
         that stores the token.
@@ -138,7 +140,7 @@ class GetFederationTokenOperator(_FederationOperator):
         connect_user = rendered("connect_user", self.connect_user) if "connect_user" in self._given else None
         role_arn = rendered("role_arn", self.role_arn) if "role_arn" in self._given else None
         _check_caller(connect_user, role_arn)
-        destination = self._destination()
+        destination = self._destination(connect_user)
         principal = None if destination.kind == "xcom" else self._principal(connect_user, role_arn)
         stored = reusable_token(
             destination, instance.instance_id, connect_user, principal, self.reuse_if_valid_for, self.log
@@ -166,7 +168,7 @@ class GetFederationTokenOperator(_FederationOperator):
         annotate_outlets(self.outlets, context, _token_event(token, rotated=True))
         return value
 
-    def _destination(self) -> TokenDestination:
+    def _destination(self, connect_user: str | None) -> TokenDestination:
         """The rendered destination, checked (backend, key, store name) before any AWS call."""
         if self.destination == "xcom":
             self.log.warning(XCOM_WARNING)
@@ -180,11 +182,14 @@ class GetFederationTokenOperator(_FederationOperator):
                 "destination='xcom' needs none but keeps the tokens in plain text in the metadata DB and UI."
             )
         secret_key = rendered("secret_key", self.secret_key)
-        if "{user}" in secret_key:
-            raise InvalidDestinationError(
-                f"secret_key {secret_key!r} contains '{{user}}', which only GetFederationTokensOperator fills "
-                "in. Name the Variable of this one token, e.g. 'connect/agents/agent-1'."
-            )
+        if USER_FIELD in secret_key:
+            if connect_user is None:
+                raise InvalidDestinationError(
+                    f"secret_key {secret_key!r} contains '{USER_FIELD}', which is filled in with connect_user, "
+                    "but no connect_user was given. Pass connect_user, or name the Variable of this one "
+                    "token, e.g. 'connect/agents/agent-1'."
+                )
+            secret_key = secret_key_for(connect_user, secret_key)
         return _checked(resolve_destination("secrets_backend", secret_key))
 
     def _principal(self, connect_user: str | None, role_arn: str | None) -> str | None:

@@ -237,7 +237,9 @@ def test_task_logs_exist_and_hold_no_token(scheduled):
         (log,) = (run_logs / "task_id=refresh_token").glob("attempt=*.log")
         text = log.read_text()
         assert f"Got a federation token for {scheduled['user_arn']}" in text
-        assert f"Stored the token in secrets_backend '{SECRET_ID}'" in text
+        assert (
+            f"Stored the token in Variable 'connect/agents/{AGENT}': secret '{SECRET_ID}' (version " in text
+        )
         assert list((run_logs / "task_id=check_stored_token").glob("attempt=*.log"))
     files = [path for path in logs.rglob("*") if path.is_file()]
     assert len(files) >= 2 * len(done)

@@ -416,17 +416,30 @@ class TestBadRenderedInputs:
                 InvalidDestinationError,
                 "cannot be stored in Secrets Manager: use 1 to 512",
             ),
-            (
-                {"key": "connect/agents/{user}"},
-                InvalidDestinationError,
-                "contains '\\{user\\}', which only GetFederationTokensOperator fills in",
-            ),
         ],
     )
     def test_refused_before_any_request(self, emulator, params, error, message):
         with pytest.raises(error, match=message):
             self.execute(emulator, **params)
         assert self.requests == 0
+
+    def test_the_user_field_is_filled_by_the_bulk_operators_rule(self, emulator):
+        emulator.create_user(self.instance["id"], "agent.one@example.com")
+        value = self.execute(emulator, user="agent.one@example.com", key="connect/agents/{user}")
+        assert value["secret_key"] == "connect/agents/agent.one_40example.com"
+        assert value["secret_id"] == "airflow/variables/connect/agents/agent.one_40example.com"
+
+    def test_the_user_field_without_a_user(self, emulator):
+        op = GetFederationTokenOperator(
+            task_id="t",
+            instance_id=self.instance["id"],
+            secret_key="connect/agents/{user}",
+            aws_conn_id="emu",
+        )
+        emulator.counters.reset()
+        with pytest.raises(InvalidDestinationError, match=r"contains '\{user\}'.*no connect_user was given"):
+            op.execute({})
+        assert emulator.counters.requests() == 0
 
     def test_role_without_user_is_refused_before_sts(self, emulator):
         op = GetFederationTokenOperator(
