@@ -49,9 +49,9 @@ class SecretsBackendDestination(TokenDestination):
     The backend object itself (built from its kwargs, once per process) supplies the client,
     so its ``endpoint_url``, region, credentials, prefix and separator are honoured exactly
     as when it reads. Subclasses of the two amazon backends are accepted. Making the
-    destination only checks ``secret_key``; :meth:`check` (which the operators call before
-    any AWS call) reads the configuration, builds the backend and checks the name the store
-    will hold once the backend's prefix is applied.
+    destination only checks ``secret_key``; :meth:`~TokenDestination.check` (which the operators
+    call before any AWS call) reads the configuration, builds the backend and checks the name the
+    store will hold once the backend's prefix is applied.
     """
 
     kind = "secrets_backend"
@@ -127,9 +127,9 @@ class TaskBackend:
 def task_backend() -> TaskBackend:
     """The task process's secrets backend, as Airflow resolves it, if it is one of the amazon backends.
 
-    Raises :class:`InvalidDestinationError` naming the option (never a kwargs value) when it is
-    unset, not importable, not a Secrets Manager or SSM Parameter Store backend, its kwargs are
-    not a JSON object, or it reads no Variables.
+    Raises :class:`~airflow_connect_fed.exceptions.InvalidDestinationError` naming the option
+    (never a kwargs value) when it is unset, not importable, not a Secrets Manager or SSM Parameter
+    Store backend, its kwargs are not a JSON object, or it reads no Variables.
     """
     from airflow.providers.common.compat.sdk import conf
 
