@@ -4,9 +4,12 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed-stamp
+# The Airflow 3 minors tested besides the newest (.venv, constraints.txt): see test-airflow-X.Y below.
+AIRFLOW_MINORS := 3.0 3.1 3.2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: venv test servers unit lint demo bench docs constraints clean test-airflow-3.0 test-emulator-alone
+.PHONY: venv test servers unit lint demo bench docs constraints clean test-emulator-alone docs-as-published \
+  $(AIRFLOW_MINORS:%=test-airflow-%) $(AIRFLOW_MINORS:%=constraints-airflow-%)
 
 venv: $(STAMP)
 
@@ -19,7 +22,8 @@ $(STAMP): pyproject.toml emulator/pyproject.toml constraints.txt
 	  --editable ".[test,redis,e2e]" --editable ./emulator
 	touch $@
 
-test: $(STAMP) servers lint docs test-airflow-3.0 test-emulator-alone
+# The unit tests on each earlier Airflow 3 minor, then everything on the newest (.venv).
+test: $(STAMP) servers lint docs docs-as-published $(AIRFLOW_MINORS:%=test-airflow-%) test-emulator-alone
 	$(PY) -m pytest
 
 # The end-to-end tests start PostgreSQL and Redis from Debian's packages; install them when missing.
@@ -34,18 +38,20 @@ servers:
 	  exit 1; \
 	fi
 
-# The unit tests again on the lowest Airflow 3 the provider declares (constraints-airflow-3.0.txt).
-MIN_VENV := .venv-airflow-3.0
-MIN_STAMP := $(MIN_VENV)/.installed-stamp
-$(MIN_STAMP): pyproject.toml emulator/pyproject.toml constraints-airflow-3.0.txt
-	test -x $(MIN_VENV)/bin/python || $(PYTHON) -m venv $(MIN_VENV)
-	$(MIN_VENV)/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
-	$(MIN_VENV)/bin/uv pip install --quiet --python $(MIN_VENV)/bin/python --constraint constraints-airflow-3.0.txt \
-	  --editable ".[test]" --editable ./emulator
+# The unit tests again on each earlier Airflow 3 minor, one virtualenv per minor (.venv-airflow-X.Y) pinned
+# by constraints-airflow-X.Y.txt; .venv tests the newest (constraints.txt). 3.0 is the lowest the provider
+# declares; 3.1 and 3.2 are those minors' latest releases. These rules serve every minor in AIRFLOW_MINORS.
+MINOR_STAMPS := $(AIRFLOW_MINORS:%=.venv-airflow-%/.installed-stamp)
+$(MINOR_STAMPS): .venv-airflow-%/.installed-stamp: pyproject.toml emulator/pyproject.toml \
+  constraints-airflow-%.txt
+	test -x .venv-airflow-$*/bin/python || $(PYTHON) -m venv .venv-airflow-$*
+	.venv-airflow-$*/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	.venv-airflow-$*/bin/uv pip install --quiet --python .venv-airflow-$*/bin/python \
+	  --constraint constraints-airflow-$*.txt --editable ".[test]" --editable ./emulator
 	touch $@
 
-test-airflow-3.0: $(MIN_STAMP)
-	$(MIN_VENV)/bin/python -m pytest tests -m "not integration and not e2e" -p no:cacheprovider
+$(AIRFLOW_MINORS:%=test-airflow-%): test-airflow-%: .venv-airflow-%/.installed-stamp
+	.venv-airflow-$*/bin/python -m pytest tests -m "not integration and not e2e" -p no:cacheprovider
 
 # amazon-connect-emulator alone, as someone testing a Lambda would install it: no Airflow in the
 # virtualenv (checked), its own tests, over HTTP with plain boto3 and the AWS CLI's wire format.
@@ -77,6 +83,11 @@ demo: $(STAMP)
 docs: $(STAMP)
 	$(PY) -m sphinx -E -W --keep-going -q -b html docs docs/_build/html
 
+# The docs as Read the Docs builds them: a fresh virtualenv with only what .readthedocs.yaml installs
+# (docs/requirements.txt), then Sphinx as it runs there, warnings as errors.
+docs-as-published: $(STAMP)
+	$(PY) docs/build_as_published.py --uv $(VENV)/bin/uv
+
 # Writes docs/performance.md with the figures measured in this run.
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
@@ -86,17 +97,26 @@ constraints:
 	$(VENV)/bin/uv pip compile pyproject.toml emulator/pyproject.toml --extra test --extra redis --extra e2e \
 	  --python-version 3.11 --upgrade -o constraints.txt
 
-# Re-resolve constraints-airflow-3.0.txt (needs PyPI): Airflow, the amazon provider and common-compat pinned
-# to exactly the lower bounds pyproject.toml declares, so test-airflow-3.0 tests those; the other pins
-# already in the file are kept where they still fit. Commit the result.
-MIN_PINNED := apache-airflow apache-airflow-providers-amazon apache-airflow-providers-common-compat
-.PHONY: constraints-airflow-3.0
-constraints-airflow-3.0:
-	pins=$$(for p in $(MIN_PINNED); do sed -n "s/^ *\"$$p>=\([0-9.]*\)\".*/$$p==\1/p" pyproject.toml; done); \
-	test "$$(echo "$$pins" | grep -c ==)" -eq $(words $(MIN_PINNED)) \
-	  || { echo "pyproject.toml must declare a lower bound for each of: $(MIN_PINNED)" >&2; exit 1; }; \
+# Re-resolve constraints-airflow-X.Y.txt (needs PyPI). Airflow, the amazon provider and common-compat are
+# pinned to exactly the lower bounds pyproject.toml declares, except where PINS_X.Y names another version:
+# so test-airflow-3.0 tests those lower bounds, and test-airflow-3.1/3.2 that minor's latest Airflow with
+# the same lowest amazon provider and common-compat (amazon 9.4.0 requires apache-airflow>=2.9.0 and
+# common-compat 1.12.0 apache-airflow>=2.11.0, without an upper bound; both resolve with 3.1.8 and 3.2.2).
+# The other pins already in the file are kept where they still fit. Commit the result.
+MINOR_PINNED := apache-airflow apache-airflow-providers-amazon apache-airflow-providers-common-compat
+PINS_3.1 := apache-airflow==3.1.8
+PINS_3.2 := apache-airflow==3.2.2
+$(AIRFLOW_MINORS:%=constraints-airflow-%): constraints-airflow-%:
+	pins=$$(for p in $(MINOR_PINNED); do sed -n "s/^ *\"$$p>=\([0-9.]*\)\".*/$$p==\1/p" pyproject.toml; done); \
+	test "$$(echo "$$pins" | grep -c ==)" -eq $(words $(MINOR_PINNED)) \
+	  || { echo "pyproject.toml must declare a lower bound for each of: $(MINOR_PINNED)" >&2; exit 1; }; \
+	for pin in $(PINS_$*); do \
+	  pins=$$(echo "$$pins" | sed "s/^$${pin%%==*}==.*/$$pin/"); \
+	  echo "$$pins" | grep -qxF "$$pin" \
+	    || { echo "PINS_$*: $$pin is not one of: $(MINOR_PINNED)" >&2; exit 1; }; \
+	done; \
 	echo "$$pins" | $(VENV)/bin/uv pip compile pyproject.toml emulator/pyproject.toml - --extra test --python-version 3.11 \
-	  --custom-compile-command "make constraints-airflow-3.0" -o constraints-airflow-3.0.txt
+	  --custom-compile-command "make constraints-airflow-$*" -o constraints-airflow-$*.txt
 
 clean:
-	rm -rf $(VENV) $(MIN_VENV) $(EMU_VENV) build dist *.egg-info emulator/*.egg-info .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(AIRFLOW_MINORS:%=.venv-airflow-%) $(EMU_VENV) build dist *.egg-info emulator/*.egg-info .mypy_cache .ruff_cache .pytest_cache

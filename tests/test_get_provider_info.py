@@ -49,9 +49,12 @@ def test_the_provider_reads_the_defaults_and_the_environment(monkeypatch):
     assert configured_shared_quota_conn_id("other") == "other"
 
 
+# Airflow 3.2 looks provider configuration defaults up on demand. 3.0 and 3.1 know them only once
+# ProvidersManager().initialize_providers_configuration() has run (their CLI commands do it), not in a
+# bare process like this one; the provider falls back to the same defaults there (test above).
 @pytest.mark.skipif(
-    AIRFLOW_VERSION < (3, 1),
-    reason="Airflow 3.0 loads no provider configuration defaults here; the provider falls back to the same ones",
+    AIRFLOW_VERSION < (3, 2),
+    reason="Airflow before 3.2 loads no provider configuration defaults here; the provider has the same ones",
 )
 def test_airflow_reads_the_config_defaults(monkeypatch):
     from airflow.configuration import conf
