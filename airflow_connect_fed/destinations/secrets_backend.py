@@ -18,6 +18,7 @@ import os
 import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
 
 from airflow_connect_fed._client.sensitive import protect
@@ -39,8 +40,8 @@ TASK_BACKEND_OPTIONS = (
     ("workers", "secrets_backend", "secrets_backend_kwargs"),
     ("secrets", "backend", "backend_kwargs"),
 )
-#: The first Airflow release that reads ``AIRFLOW__<SECTION>__<OPTION>_KWARG__<KEY>`` overrides.
-PER_KEY_KWARGS_SINCE = (3, 2)
+#: The first Task SDK release (Airflow 3.2's) that reads ``AIRFLOW__<SECTION>__<OPTION>_KWARG__<KEY>`` overrides.
+PER_KEY_KWARGS_SINCE = (1, 2)
 
 
 class SecretsBackendDestination(TokenDestination):
@@ -218,7 +219,7 @@ def _kwargs(text: str, option: str) -> dict[str, Any]:
 
 def _per_key_kwargs(section: str, kwargs_key: str) -> tuple[tuple[str, str], ...]:
     """``AIRFLOW__<SECTION>__<OPTION>_KWARG__<KEY>`` overrides, on the Airflow versions that read them."""
-    if _airflow_version() < PER_KEY_KWARGS_SINCE:
+    if _task_sdk_version() < PER_KEY_KWARGS_SINCE:
         return ()
     prefix = f"AIRFLOW__{section.upper()}__{kwargs_key.upper().replace('_KWARGS', '_KWARG')}__"
     return tuple(
@@ -230,10 +231,9 @@ def _per_key_kwargs(section: str, kwargs_key: str) -> tuple[tuple[str, str], ...
     )
 
 
-def _airflow_version() -> tuple[int, int]:
-    from airflow import __version__
-
-    major, minor = __version__.split(".")[:2]
+def _task_sdk_version() -> tuple[int, int]:
+    """The Task SDK's version: what a task process reads its configuration with (core may be absent)."""
+    major, minor = version("apache-airflow-task-sdk").split(".")[:2]
     return int(major), int(minor)
 
 

@@ -111,13 +111,15 @@ class TestWhereTheTaskReads:
 
     @pytest.mark.parametrize("section", ["workers", "secrets"])
     def test_per_key_kwargs_as_the_running_airflow_reads_them(self, monkeypatch, section):
-        from airflow import __version__
+        from importlib.metadata import version
+
         from airflow.configuration import get_custom_secret_backend
 
         configure(monkeypatch, section, SM_BACKEND, variables_prefix="from/json")
         option = "SECRETS_BACKEND_KWARG" if section == "workers" else "BACKEND_KWARG"
         monkeypatch.setenv(f"AIRFLOW__{section.upper()}__{option}__VARIABLES_PREFIX", "from/env")
-        reads_per_key = tuple(int(part) for part in __version__.split(".")[:2]) >= PER_KEY_KWARGS_SINCE
+        sdk = tuple(int(part) for part in version("apache-airflow-task-sdk").split(".")[:2])
+        reads_per_key = sdk >= PER_KEY_KWARGS_SINCE
         expected = "from/env" if reads_per_key else "from/json"
         assert get_custom_secret_backend(worker_mode=True).variables_prefix == expected
         reference = SecretsBackendDestination("agent-1").write(token())
