@@ -706,3 +706,49 @@ def test_a_long_agent_list_maps_over_chunks():
         ).expand(connect_users=chunks)
     mapped = dag.get_task("bulk")
     assert mapped.expand_input.value == {"connect_users": chunks}
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"AIRFLOW__WORKERS__SECRETS_BACKEND": "airflow.secrets.local_filesystem.LocalFilesystemBackend"},
+            r"\[workers\] secrets_backend is 'airflow.secrets.local_filesystem.LocalFilesystemBackend', which is "
+            "neither",
+        ),
+        (
+            {
+                "AIRFLOW__WORKERS__SECRETS_BACKEND": SM_BACKEND,
+                "AIRFLOW__WORKERS__SECRETS_BACKEND_KWARGS": '{"k": "s3cr3t",',
+            },
+            r"\[workers\] secrets_backend_kwargs is not valid JSON",
+        ),
+        (
+            {
+                "AIRFLOW__WORKERS__SECRETS_BACKEND": SM_BACKEND,
+                "AIRFLOW__WORKERS__SECRETS_BACKEND_KWARGS": json.dumps({"variables_prefix": "p" * 500}),
+            },
+            "cannot be stored in Secrets Manager: use 1 to 512",
+        ),
+    ],
+)
+@pytest.mark.integration
+def test_a_workers_backend_that_cannot_hold_the_tokens_is_refused_before_any_call(
+    setup, monkeypatch, env, message
+):
+    emulator, instance, role_arn, users, _, secrets = setup
+    backend_env(monkeypatch, emulator)  # the servers' backend would work: the tasks' is what counts
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    emulator.counters.reset()
+    with pytest.raises(InvalidDestinationError, match=message) as raised:
+        GetFederationTokensOperator(
+            task_id="bulk",
+            instance_id=instance["id"],
+            connect_users=users[:2],
+            role_arn=role_arn,
+            aws_conn_id="emu",
+        ).execute({})
+    assert "s3cr3t" not in str(raised.value)
+    assert emulator.counters.requests() == 0
+    assert secrets.list_secrets()["SecretList"] == []
