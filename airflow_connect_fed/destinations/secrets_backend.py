@@ -33,7 +33,13 @@ if TYPE_CHECKING:
 
 SECRETS_MANAGER_BACKEND = "airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend"
 SSM_BACKEND = "airflow.providers.amazon.aws.secrets.systems_manager.SystemsManagerParameterStoreBackend"
-SUPPORTED_BACKENDS = (SECRETS_MANAGER_BACKEND, SSM_BACKEND)
+#: What to do when the task's backend cannot hold the token: the end of each such message.
+_CONFIGURE = (
+    f"Configure {SECRETS_MANAGER_BACKEND} or {SSM_BACKEND} (or a subclass), with its kwargs, in "
+    "[workers] secrets_backend (else [secrets] backend), or pass a SecretsManagerDestination/"
+    "SsmParameterDestination. destination='xcom' would work without one, but keeps both tokens in plain "
+    "text in the metadata DB, the REST API and the UI."
+)
 
 #: Where a task process finds its secrets backend, in Airflow's order: (section, class option, kwargs option).
 TASK_BACKEND_OPTIONS = (
@@ -143,10 +149,7 @@ def task_backend() -> TaskBackend:
             )
     raise InvalidDestinationError(
         'destination="secrets_backend" writes the token where the task\'s secrets backend reads Variables, '
-        "but neither [workers] secrets_backend nor [secrets] backend is set. Configure "
-        f"{SECRETS_MANAGER_BACKEND} or {SSM_BACKEND} (with its kwargs) in one of them, or pass a "
-        "SecretsManagerDestination/SsmParameterDestination. destination='xcom' would work without one, but "
-        "keeps both tokens in plain text in the metadata DB, the REST API and the UI."
+        f"but neither [workers] secrets_backend nor [secrets] backend is set. {_CONFIGURE}"
     )
 
 
@@ -193,10 +196,7 @@ def _backend_class(section: str, option: str, path: str) -> type:
     raise InvalidDestinationError(
         f'destination="secrets_backend" writes the token where the task\'s secrets backend reads Variables, '
         f"but [{section}] {option} is {path!r}, which is neither {SECRETS_MANAGER_BACKEND} nor "
-        f"{SSM_BACKEND} nor a subclass of one. Configure one of them ([workers] secrets_backend, else "
-        "[secrets] backend), or pass a SecretsManagerDestination/SsmParameterDestination. "
-        "destination='xcom' would work without one, but keeps both tokens in plain text in the metadata DB, "
-        "the REST API and the UI."
+        f"{SSM_BACKEND} nor a subclass of one. {_CONFIGURE}"
     )
 
 
@@ -231,6 +231,7 @@ def _per_key_kwargs(section: str, kwargs_key: str) -> tuple[tuple[str, str], ...
     )
 
 
+@lru_cache(maxsize=1)
 def _task_sdk_version() -> tuple[int, int]:
     """The Task SDK's version: what a task process reads its configuration with (core may be absent)."""
     major, minor = version("apache-airflow-task-sdk").split(".")[:2]
