@@ -7,6 +7,11 @@ token.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from airflow_connect_fed._client.aws_error import AwsAnswer
+
 
 class ConnectFederationError(Exception):
     """Base class of every error raised by this provider."""
@@ -37,11 +42,15 @@ class TokenInXComError(ConnectFederationError, TypeError):
 
 
 class ConnectApiError(ConnectFederationError):
-    """Amazon Connect (or STS) answered a request with an error.
+    """Amazon Connect (or STS) answered a request with an error, or could not be reached.
+
+    The message names the answer's request id (``RequestId ...``), and botocore's exception is
+    the ``__cause__``.
 
     :param error_code: the AWS error code, e.g. ``UserNotFoundException``.
     :param status_code: the HTTP status code of the answer, when known.
     :param instance_id: the Connect instance the call was for.
+    :param request_id: AWS's id of the request (``x-amzn-RequestId``), when AWS answered.
     """
 
     def __init__(
@@ -51,10 +60,13 @@ class ConnectApiError(ConnectFederationError):
         error_code: str = "",
         status_code: int | None = None,
         instance_id: str | None = None,
+        request_id: str | None = None,
+        answer: AwsAnswer | None = None,
     ) -> None:
         super().__init__(message)
-        self.error_code = error_code
-        self.status_code = status_code
+        self.error_code = answer.code if answer else error_code
+        self.status_code = answer.status if answer else status_code
+        self.request_id = answer.request_id if answer else request_id
         self.instance_id = instance_id
 
 

@@ -15,6 +15,17 @@ _ROLE_ARN = re.compile(
 )
 
 
+def validate_caller(connect_user: str | None, role_arn: str | None) -> None:
+    """``connect_user`` and ``role_arn`` come together (a role session) or not at all (the connection's identity)."""
+    if connect_user is None and role_arn is not None:
+        raise InvalidConnectUserError(
+            f"role_arn {role_arn!r} was given without connect_user. Pass connect_user, the Connect "
+            "username to use as the role session name, or drop role_arn to call as the connection's identity."
+        )
+    if connect_user is not None:
+        validate_connect_user(connect_user, role_arn)
+
+
 def validate_connect_user(connect_user: object, role_arn: object) -> str:
     """Check that ``connect_user`` can be the session name of ``role_arn``; return it."""
     name = validate_session_name(connect_user)

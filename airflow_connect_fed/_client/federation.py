@@ -22,8 +22,8 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from airflow_connect_fed import exceptions as exc
-from airflow_connect_fed._client.aws_error import error_parts
-from airflow_connect_fed._client.connect_user import connect_user_list, validate_connect_user
+from airflow_connect_fed._client.aws_error import AwsAnswer
+from airflow_connect_fed._client.connect_user import connect_user_list, validate_caller
 from airflow_connect_fed._client.instance import InstanceRef
 from airflow_connect_fed._client.pacing import configured_pacing, configured_shared_quota_conn_id
 from airflow_connect_fed._client.sensitive import protect
@@ -107,13 +107,7 @@ class FederationClient:
         """``ConnectFederationHook.get_federation_token``: the caller's token, or ``connect_user``'s via ``role_arn``."""
         instance = InstanceRef.parse(instance_id)
         region = instance.resolve_region(self.region_name)
-        if connect_user is None and role_arn is not None:
-            raise exc.InvalidConnectUserError(
-                f"role_arn {role_arn!r} was given without connect_user. Pass connect_user, the Connect "
-                "username to use as the role session name, or drop role_arn to call as the connection's identity."
-            )
-        if connect_user is not None:
-            validate_connect_user(connect_user, role_arn)
+        validate_caller(connect_user, role_arn)
         self._warn_if_sts_leaves_a_local_endpoint()
         quota = self._shared_quota(
             shared_quota_conn_id, instance, region, role_arn, *configured_pacing(None, None)
@@ -121,7 +115,7 @@ class FederationClient:
         if connect_user is None:
             caller = _Caller(self._connect_client(region))
         else:
-            assert role_arn is not None  # checked by validate_connect_user
+            assert role_arn is not None  # checked by validate_caller
             session = self._access.session(region)
             caller = self._assume_connect_user(
                 session, self._sts_client(session), region, connect_user, role_arn
@@ -294,21 +288,20 @@ class FederationClient:
         try:
             return sts.assume_role(RoleArn=role_arn, RoleSessionName=connect_user)["Credentials"]
         except ClientError as error:
-            code, message, status = error_parts(error)
+            answer = AwsAnswer.of(error)
             advice = (
                 "Give the connection an IAM user's or role's keys: AWS lets no account root assume a role."
-                if "root account" in message
+                if "root account" in answer.message
                 else "Check that the connection's identity may call sts:AssumeRole on that role and that its "
                 "trust policy allows it."
             )
             raise exc.AssumeRoleError(
                 f"Could not assume role {role_arn} with session name {connect_user!r} for Connect user "
-                f"{connect_user!r}: {code}: {message.rstrip('.')}. {advice}",
-                error_code=code,
-                status_code=status,
-            ) from None
+                f"{connect_user!r}: {answer.label}: {answer.message.rstrip('.')}. {advice}",
+                answer=answer,
+            ) from error
         except BotoCoreError as error:
-            raise _connection_error(error, None) from None
+            raise _connection_error(error, None) from error
 
     def _shared_connect_client(self, region: str | None, sessions: SessionCredentials) -> ConnectClient:
         """One Connect client for a whole batch, signing with the session bound to the calling thread."""
@@ -332,33 +325,31 @@ class FederationClient:
         try:
             response = caller.client.get_federation_token(InstanceId=instance.instance_id)
         except ClientError as error:
-            raise self._translate(error, instance, caller) from None
+            raise self._translate(error, instance, caller) from error
         except BotoCoreError as error:
-            raise _connection_error(error, instance.instance_id) from None
+            raise _connection_error(error, instance.instance_id) from error
         token = FederationToken.from_dict(response, instance_id=instance.instance_id)
         token.mask()
         return token
 
     def _translate(self, error: ClientError, instance: InstanceRef, caller: _Caller) -> exc.ConnectApiError:
-        code, message, status = error_parts(error)
+        answer = AwsAnswer.of(error)
         identity = caller.description or self._describe_caller(caller)
-        if _ROOT_REFUSAL in message:
+        if _ROOT_REFUSAL in answer.message:
             return exc.RootCredentialsError(
                 f"Amazon Connect refuses to federate the account root ({identity}) on instance "
-                f"{instance.instance_id!r}. Use an IAM user, or a role session, whose name matches a Connect "
-                "user: set the connection's credentials or pass connect_user= and role_arn=.",
-                error_code=code,
-                status_code=status,
+                f"{instance.instance_id!r} ({answer.label}). Use an IAM user, or a role session, whose name "
+                "matches a Connect user: set the connection's credentials or pass connect_user= and role_arn=.",
+                answer=answer,
                 instance_id=instance.instance_id,
             )
-        error_class, advice = _ERRORS.get(code, (exc.ConnectApiError, ""))
+        error_class, advice = _ERRORS.get(answer.code, (exc.ConnectApiError, ""))
         attempts = error.response.get("ResponseMetadata", {}).get("RetryAttempts", 0)
         retried = f" after {attempts + 1} attempts" if attempts else ""
         return error_class(
             f"GetFederationToken for instance {instance.instance_id!r} as {identity} failed{retried} with "
-            f"{code} (HTTP {status}): {message} {advice}".rstrip(),
-            error_code=code,
-            status_code=status,
+            f"{answer.label}: {answer.message} {advice}".rstrip(),
+            answer=answer,
             instance_id=instance.instance_id,
         )
 

@@ -27,19 +27,25 @@ DESTINATIONS: dict[str, type[TokenDestination]] = {
 DESTINATION_NAMES = (SecretsBackendDestination.kind, XComDestination.kind)
 
 
-def resolve_destination(destination: object, secret_key: str | None = None) -> TokenDestination:
-    """The operator's ``destination`` argument (a name or an object) as a :class:`TokenDestination`."""
-    if isinstance(destination, TokenDestination):
+def validate_destination(destination: object) -> str | TokenDestination:
+    """An operator's ``destination`` argument, a name or an object, checked when the DAG is parsed."""
+    if isinstance(destination, TokenDestination) or destination in DESTINATION_NAMES:
         return destination
-    if destination == XComDestination.kind:
-        return XComDestination()
-    if destination == SecretsBackendDestination.kind:
-        return SecretsBackendDestination(secret_key)
     raise InvalidDestinationError(
         f"Unknown destination {destination!r}. Use 'secrets_backend' (the default), 'xcom' (tokens in plain "
         "text in the metadata DB) or a TokenDestination object (SecretsManagerDestination, "
         "SsmParameterDestination)."
     )
+
+
+def resolve_destination(destination: object, secret_key: str | None = None) -> TokenDestination:
+    """The operator's ``destination`` argument (a name or an object) as a :class:`TokenDestination`."""
+    destination = validate_destination(destination)
+    if isinstance(destination, TokenDestination):
+        return destination
+    if destination == XComDestination.kind:
+        return XComDestination()
+    return SecretsBackendDestination(secret_key)
 
 
 __all__ = [
@@ -53,4 +59,5 @@ __all__ = [
     "TokenDestination",
     "XComDestination",
     "resolve_destination",
+    "validate_destination",
 ]

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from airflow_connect_fed._client.aws_error import error_parts
+from airflow_connect_fed._client.aws_error import describe, evidence
 from airflow_connect_fed._client.sensitive import protect
 from airflow_connect_fed.destinations.base import (
     StoredToken,
@@ -16,7 +16,7 @@ from airflow_connect_fed.destinations.base import (
     serialize,
     token_reference,
 )
-from airflow_connect_fed.exceptions import TokenReadError
+from airflow_connect_fed.exceptions import DestinationWriteError, TokenReadError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -38,8 +38,9 @@ class AwsStoreDestination(TokenDestination):
     #: The reference's field names for the name and the version.
     _name_field: ClassVar[str]
     _version_field: ClassVar[str]
-    #: What to allow when a read is refused.
+    #: What to allow when a read or a write is refused.
     _read_advice: ClassVar[str]
+    _write_advice: ClassVar[str]
 
     def __init__(
         self,
@@ -67,7 +68,16 @@ class AwsStoreDestination(TokenDestination):
     def write(
         self, token: FederationToken, connect_user: str | None = None, principal: str | None = None
     ) -> dict[str, Any]:
-        return self._reference(token, self._put(serialize(token, connect_user, principal)))
+        text = serialize(token, connect_user, principal)
+        try:
+            version = self._put(text)
+        except (ClientError, BotoCoreError) as error:
+            secrets = (text, token.access_token, token.refresh_token)
+            raise DestinationWriteError(
+                f"Could not write the federation token to {self._what()}: {describe(error, secrets)}. The "
+                f"previous version, if any, is unchanged. {self._write_advice}"
+            ) from evidence(error, secrets)
+        return self._reference(token, version)
 
     def current(self) -> StoredToken | None:
         return self._stored(None)
@@ -101,12 +111,11 @@ class AwsStoreDestination(TokenDestination):
         try:
             found = self._get(version)
         except BotoCoreError as error:
-            raise TokenReadError(f"Could not read {self._what()}: {error}.") from None
+            raise TokenReadError(f"Could not read {self._what()}: {error}.") from error
         except ClientError as error:
-            code, message, _ = error_parts(error)
             raise TokenReadError(
-                f"Could not read {self._what()}: {code}: {message}. {self._read_advice}"
-            ) from None
+                f"Could not read {self._what()}: {describe(error)}. {self._read_advice}"
+            ) from error
         if found is None:
             return None
         text, stored_version = found
@@ -129,7 +138,7 @@ class AwsStoreDestination(TokenDestination):
 
     @abstractmethod
     def _put(self, text: str) -> str | int:
-        """Store ``text`` as the new current value; return its version. Raises ``DestinationWriteError``."""
+        """Store ``text`` as the new current value; return its version; botocore errors propagate."""
 
     @abstractmethod
     def _get(self, version: str | int | None) -> tuple[str, str | int] | None:

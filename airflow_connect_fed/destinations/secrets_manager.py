@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
-from airflow_connect_fed._client.aws_error import error_parts
+from airflow_connect_fed._client.aws_error import AwsAnswer
 from airflow_connect_fed.destinations.aws_store import AwsStoreDestination
-from airflow_connect_fed.exceptions import DestinationWriteError, InvalidDestinationError
+from airflow_connect_fed.exceptions import InvalidDestinationError
 
 _SECRET_NAME = re.compile(r"[A-Za-z0-9/_+=.@-]{1,512}")
 
@@ -28,6 +28,7 @@ class SecretsManagerDestination(AwsStoreDestination):
     _name_field = "secret_id"
     _version_field = "version_id"
     _read_advice = "Allow secretsmanager:GetSecretValue on it."
+    _write_advice = "Allow secretsmanager:PutSecretValue and CreateSecret on it."
 
     @staticmethod
     def _hook_class() -> type:
@@ -51,20 +52,15 @@ class SecretsManagerDestination(AwsStoreDestination):
         try:
             return str(self.client.put_secret_value(SecretId=self.name, SecretString=text)["VersionId"])
         except ClientError as error:
-            if error_parts(error)[0] != "ResourceNotFoundException":
-                raise self._write_error(error) from None
-        except BotoCoreError as error:
-            raise self._write_error(error) from None
+            if AwsAnswer.of(error).code != "ResourceNotFoundException":
+                raise
         extra: dict[str, Any] = {"KmsKeyId": self.kms_key_id} if self.kms_key_id else {}
-        try:
-            created = self.client.create_secret(
-                Name=self.name,
-                SecretString=text,
-                Description="Amazon Connect federation token (airflow-connect-fed)",
-                **extra,
-            )
-        except (ClientError, BotoCoreError) as error:
-            raise self._write_error(error) from None
+        created = self.client.create_secret(
+            Name=self.name,
+            SecretString=text,
+            Description="Amazon Connect federation token (airflow-connect-fed)",
+            **extra,
+        )
         return str(created["VersionId"])
 
     def _get(self, version: str | int | None) -> tuple[str, str] | None:
@@ -72,14 +68,7 @@ class SecretsManagerDestination(AwsStoreDestination):
         try:
             answer = self.client.get_secret_value(SecretId=self.name, **kwargs)
         except ClientError as error:
-            if error_parts(error)[0] == "ResourceNotFoundException":
+            if AwsAnswer.of(error).code == "ResourceNotFoundException":
                 return None
             raise
         return answer.get("SecretString", ""), answer["VersionId"]
-
-    def _write_error(self, error: ClientError | BotoCoreError) -> DestinationWriteError:
-        detail = "{}: {}".format(*error_parts(error)) if isinstance(error, ClientError) else str(error)
-        return DestinationWriteError(
-            f"Could not write the federation token to secret {self.name!r}: {detail}. The previous "
-            "version, if any, is unchanged. Allow secretsmanager:PutSecretValue and CreateSecret on it."
-        )

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
-from airflow_connect_fed._client.aws_error import error_parts
+from airflow_connect_fed._client.aws_error import AwsAnswer
 from airflow_connect_fed.destinations.aws_store import AwsStoreDestination
-from airflow_connect_fed.exceptions import DestinationWriteError, InvalidDestinationError
+from airflow_connect_fed.exceptions import InvalidDestinationError
 
 _PARAMETER_NAME = re.compile(r"/?[A-Za-z0-9_.\-/]{1,2047}")
 _MAX_LEVELS = 15
@@ -28,6 +28,7 @@ class SsmParameterDestination(AwsStoreDestination):
     _name_field = "parameter_name"
     _version_field = "version"
     _read_advice = "Allow ssm:GetParameter (and kms:Decrypt on its key)."
+    _write_advice = "Allow ssm:PutParameter (and kms:Encrypt on its key)."
 
     @staticmethod
     def _hook_class() -> type:
@@ -57,21 +58,14 @@ class SsmParameterDestination(AwsStoreDestination):
 
     def _put(self, text: str) -> int:
         extra: dict[str, Any] = {"KeyId": self.kms_key_id} if self.kms_key_id else {}
-        try:
-            answer = self.client.put_parameter(
-                Name=self.name,
-                Value=text,
-                Type="SecureString",
-                Overwrite=True,
-                Tier="Intelligent-Tiering",
-                **extra,
-            )
-        except (ClientError, BotoCoreError) as error:
-            detail = "{}: {}".format(*error_parts(error)) if isinstance(error, ClientError) else str(error)
-            raise DestinationWriteError(
-                f"Could not write the federation token to parameter {self.name!r}: {detail}. The previous "
-                "version, if any, is unchanged. Allow ssm:PutParameter (and kms:Encrypt on its key)."
-            ) from None
+        answer = self.client.put_parameter(
+            Name=self.name,
+            Value=text,
+            Type="SecureString",
+            Overwrite=True,
+            Tier="Intelligent-Tiering",
+            **extra,
+        )
         return int(answer["Version"])
 
     def _get(self, version: str | int | None) -> tuple[str, int] | None:
@@ -79,7 +73,7 @@ class SsmParameterDestination(AwsStoreDestination):
         try:
             parameter = self.client.get_parameter(Name=name, WithDecryption=True)["Parameter"]
         except ClientError as error:
-            if error_parts(error)[0] == "ParameterNotFound":
+            if AwsAnswer.of(error).code == "ParameterNotFound":
                 return None
             raise
         return parameter["Value"], int(parameter["Version"])

@@ -6,24 +6,20 @@ import json
 import math
 import threading
 from datetime import timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
-from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
+from airflow.sdk import BaseOperator
 
-from airflow_connect_fed._client.connect_user import (
-    connect_user_list,
-    validate_connect_user,
-    validate_role_arn,
-)
+from airflow_connect_fed._client.connect_user import connect_user_list, validate_caller, validate_role_arn
 from airflow_connect_fed._client.instance import InstanceRef
 from airflow_connect_fed._client.pacing import DEFAULT_BURST, DEFAULT_REQUESTS_PER_SECOND, validate_pacing
 from airflow_connect_fed.destinations import (
-    DESTINATION_NAMES,
     StoredToken,
     TokenDestination,
     XComDestination,
     resolve_destination,
+    validate_destination,
 )
 from airflow_connect_fed.exceptions import (
     AwsConnectionError,
@@ -35,7 +31,6 @@ from airflow_connect_fed.exceptions import (
     InvalidInputError,
     TokenReadError,
 )
-from airflow_connect_fed.hooks.connect_federation import ConnectFederationHook
 from airflow_connect_fed.secret_key import DEFAULT_SECRET_KEY, USER_FIELD, secret_key_for
 from airflow_connect_fed.token import TOKEN_LIFETIME
 
@@ -43,7 +38,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     from airflow.sdk import Context
+    from botocore.config import Config
 
+    from airflow_connect_fed.hooks.connect_federation import ConnectFederationHook
     from airflow_connect_fed.token import FederationToken
 
 XCOM_WARNING = (
@@ -53,17 +50,28 @@ XCOM_WARNING = (
 )
 
 
-class _FederationOperator(AwsBaseOperator[ConnectFederationHook]):
-    """What both operators share: the hook, the instance, token reuse and the shared quota.
+class _FederationOperator(BaseOperator):
+    """What both operators share: the hook built from their arguments, the instance, token reuse.
 
-    ``reuse_if_valid_for`` and ``shared_quota_conn_id`` reach it through the operators' ``**kwargs``,
-    as ``aws_conn_id`` reaches ``AwsBaseOperator``.
+    The hook is built on first use in ``execute``, from the rendered arguments, with every hook
+    argument (the shared quota's connection included) given at construction.
+
+    :param aws_conn_id: Airflow ``aws`` connection to call with (``None``: boto3's default chain). (templated)
+    :param region_name: AWS region; an instance ARN's region is used if this is unset. (templated)
+    :param verify: whether to verify SSL certificates, or a CA bundle path. (templated)
+    :param botocore_config: botocore ``Config`` keyword arguments for the clients.
     """
 
-    aws_hook_class = ConnectFederationHook
     ui_color = "#ff9900"
     #: Templated in both operators, with the users field each adds.
-    template_fields: Sequence[str] = aws_template_fields("instance_id", "role_arn", "secret_key")
+    template_fields: Sequence[str] = (
+        "aws_conn_id",
+        "instance_id",
+        "region_name",
+        "role_arn",
+        "secret_key",
+        "verify",
+    )
 
     def __init__(
         self,
@@ -72,17 +80,38 @@ class _FederationOperator(AwsBaseOperator[ConnectFederationHook]):
         destination: object,
         reuse_if_valid_for: timedelta | float | None = None,
         shared_quota_conn_id: str | None = None,
+        aws_conn_id: str | None = "aws_default",
+        region_name: str | None = None,
+        verify: bool | str | None = None,
+        botocore_config: dict[str, Any] | Config | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.instance_id = instance_id
-        self.reuse_if_valid_for = reuse_window(reuse_if_valid_for)
+        self.reuse_if_valid_for = _reuse_window(reuse_if_valid_for)
         if self.reuse_if_valid_for is not None and destination == XComDestination.kind:
             raise InvalidInputError(
                 "reuse_if_valid_for needs a destination that stores the token; with destination='xcom' "
                 "there is nothing to reuse. Use destination='secrets_backend' or drop reuse_if_valid_for."
             )
         self.shared_quota_conn_id = shared_quota_conn_id
+        self.aws_conn_id = aws_conn_id
+        self.region_name = region_name
+        self.verify = verify
+        self.botocore_config = botocore_config
+
+    @cached_property
+    def hook(self) -> ConnectFederationHook:
+        """The hook on the operator's (rendered) connection arguments, built once per task run."""
+        from airflow_connect_fed.hooks.connect_federation import ConnectFederationHook
+
+        return ConnectFederationHook(
+            aws_conn_id=self.aws_conn_id,
+            region_name=self.region_name,
+            verify=self.verify,
+            config=self.botocore_config,
+            shared_quota_conn_id=self.shared_quota_conn_id,
+        )
 
 
 class GetFederationTokenOperator(_FederationOperator):
@@ -130,19 +159,19 @@ class GetFederationTokenOperator(_FederationOperator):
         self.connect_user = connect_user
         self.role_arn = role_arn
         self.secret_key = secret_key
-        self.destination = check_destination_kind(destination)
+        self.destination = validate_destination(destination)
         self._given = {name for name in ("connect_user", "role_arn") if getattr(self, name) is not None}
         self._secret_key_given = secret_key is not None
 
     def execute(self, context: Context) -> dict[str, Any]:
-        instance_id = rendered("instance_id", self.instance_id)
+        instance_id = _rendered("instance_id", self.instance_id)
         instance = InstanceRef.parse(instance_id)
-        connect_user = rendered("connect_user", self.connect_user) if "connect_user" in self._given else None
-        role_arn = rendered("role_arn", self.role_arn) if "role_arn" in self._given else None
-        _check_caller(connect_user, role_arn)
+        connect_user = _rendered("connect_user", self.connect_user) if "connect_user" in self._given else None
+        role_arn = _rendered("role_arn", self.role_arn) if "role_arn" in self._given else None
+        validate_caller(connect_user, role_arn)
         destination = self._destination(connect_user)
         principal = None if destination.kind == "xcom" else self._principal(connect_user, role_arn)
-        stored = reusable_token(
+        stored = _reusable_token(
             destination, instance.instance_id, connect_user, principal, self.reuse_if_valid_for, self.log
         )
         if stored is not None:
@@ -152,9 +181,8 @@ class GetFederationTokenOperator(_FederationOperator):
                 stored.token.instance_id,
                 stored.token.access_token_expiration.isoformat(),
             )
-            annotate_outlets(self.outlets, context, _token_event(stored.token, rotated=False))
+            _annotate_outlets(self.outlets, context, _token_event(stored.token, rotated=False))
             return stored.reference
-        self.hook.shared_quota_conn_id = self.shared_quota_conn_id
         token = self.hook.get_federation_token(instance_id, connect_user=connect_user, role_arn=role_arn)
         self.log.info(
             "Got a federation token for %s on instance %s; the access token expires at %s.",
@@ -165,7 +193,7 @@ class GetFederationTokenOperator(_FederationOperator):
         value = destination.write(token, connect_user, principal)
         if destination.kind != XComDestination.kind:
             self.log.info("Stored the token in %s.", destination.describe(value))
-        annotate_outlets(self.outlets, context, _token_event(token, rotated=True))
+        _annotate_outlets(self.outlets, context, _token_event(token, rotated=True))
         return value
 
     def _destination(self, connect_user: str | None) -> TokenDestination:
@@ -181,7 +209,7 @@ class GetFederationTokenOperator(_FederationOperator):
                 "stored under and downstream tasks read, e.g. secret_key='connect/agents/agent-1'. "
                 "destination='xcom' needs none but keeps the tokens in plain text in the metadata DB and UI."
             )
-        secret_key = rendered("secret_key", self.secret_key)
+        secret_key = _rendered("secret_key", self.secret_key)
         if USER_FIELD in secret_key:
             if connect_user is None:
                 raise InvalidDestinationError(
@@ -198,15 +226,20 @@ class GetFederationTokenOperator(_FederationOperator):
             return role_arn
         from botocore.exceptions import BotoCoreError, ClientError
 
+        from airflow_connect_fed._client.aws_error import AwsAnswer
+
         try:
             return self.hook.caller_arn()
         except (ClientError, BotoCoreError) as error:
+            answer = AwsAnswer.of(error) if isinstance(error, ClientError) else None
+            detail = f"{answer.label}: {answer.message}" if answer else f"{type(error).__name__}: {error}"
             raise AwsConnectionError(
-                f"STS GetCallerIdentity failed for connection {self.aws_conn_id!r}: {error}. The stored token "
-                "records which identity requested it, so the operator asks STS first. Check the connection's "
-                "credentials, region and endpoint_url.",
+                f"STS GetCallerIdentity failed for connection {self.aws_conn_id!r}: {detail.rstrip('.')}. The "
+                "stored token records which identity requested it, so the operator asks STS first. Check the "
+                "connection's credentials, region and endpoint_url.",
                 error_code=type(error).__name__,
-            ) from None
+                answer=answer,
+            ) from error
 
 
 class GetFederationTokensOperator(_FederationOperator):
@@ -253,7 +286,7 @@ class GetFederationTokensOperator(_FederationOperator):
         self.connect_users = connect_users
         self.role_arn = role_arn
         self.secret_key = secret_key
-        self.destination = destination if callable(destination) else check_destination_kind(destination)
+        self.destination = destination if callable(destination) else validate_destination(destination)
         if requests_per_second is not None or burst is not None:  # else the deployment's, read at run time
             validate_pacing(
                 DEFAULT_REQUESTS_PER_SECOND if requests_per_second is None else requests_per_second,
@@ -264,14 +297,14 @@ class GetFederationTokensOperator(_FederationOperator):
         self.allow_partial_failure = allow_partial_failure
 
     def execute(self, context: Context) -> dict[str, Any]:
-        instance_id = rendered("instance_id", self.instance_id)
+        instance_id = _rendered("instance_id", self.instance_id)
         instance = InstanceRef.parse(instance_id)
-        role_arn = validate_role_arn(rendered("role_arn", self.role_arn), "GetFederationTokensOperator")
-        users = _user_list(rendered("connect_users", self.connect_users), role_arn)
+        role_arn = validate_role_arn(_rendered("role_arn", self.role_arn), "GetFederationTokensOperator")
+        users = _user_list(_rendered("connect_users", self.connect_users), role_arn)
         destinations = self._destinations(users)
         values: dict[str, Any] = {}
         for user in users:
-            stored = reusable_token(
+            stored = _reusable_token(
                 destinations[user], instance.instance_id, user, role_arn, self.reuse_if_valid_for, self.log
             )
             if stored is not None:
@@ -286,7 +319,6 @@ class GetFederationTokensOperator(_FederationOperator):
                 values[user] = value
 
         if fetch:
-            self.hook.shared_quota_conn_id = self.shared_quota_conn_id
             results = self.hook.get_federation_tokens(
                 instance_id,
                 fetch,
@@ -306,7 +338,7 @@ class GetFederationTokensOperator(_FederationOperator):
         for user, failure in failures.items():
             self.log.warning("No token for %s: %s: %s", user, type(failure).__name__, failure)
         rotated: list[Any] = [user for user in fetch if user not in failures]
-        annotate_outlets(
+        _annotate_outlets(
             self.outlets,
             context,
             {
@@ -326,7 +358,7 @@ class GetFederationTokensOperator(_FederationOperator):
         if self.destination == XComDestination.kind:
             self.log.warning(XCOM_WARNING)
             return dict.fromkeys(users, resolve_destination(XComDestination.kind))
-        secret_key = rendered("secret_key", self.secret_key)
+        secret_key = _rendered("secret_key", self.secret_key)
         return {
             user: _checked(resolve_destination("secrets_backend", secret_key_for(user, secret_key)))
             for user in users
@@ -349,18 +381,7 @@ def _checked(destination: TokenDestination) -> TokenDestination:
     return destination
 
 
-def check_destination_kind(destination: object) -> Any:
-    """A destination name or object, checked when the DAG is parsed (``destination`` is not templated)."""
-    if isinstance(destination, TokenDestination) or destination in DESTINATION_NAMES:
-        return destination
-    raise InvalidDestinationError(
-        f"Unknown destination {destination!r}. Use 'secrets_backend' (the default), 'xcom' (tokens in plain "
-        "text in the metadata DB) or a TokenDestination object (SecretsManagerDestination, "
-        "SsmParameterDestination)."
-    )
-
-
-def rendered(field: str, value: Any) -> Any:
+def _rendered(field: str, value: Any) -> Any:
     """A templated field's value after rendering; ``None`` or ``"None"`` (a template of nothing) is refused."""
     if value is None or value == "None":
         raise InvalidInputError(
@@ -370,18 +391,7 @@ def rendered(field: str, value: Any) -> Any:
     return value
 
 
-def _check_caller(connect_user: str | None, role_arn: str | None) -> None:
-    """``connect_user`` and ``role_arn`` come together (a role session) or not at all (the connection's identity)."""
-    if connect_user is None and role_arn is not None:
-        raise InvalidConnectUserError(
-            f"role_arn {role_arn!r} was given without connect_user. Pass connect_user, the Connect "
-            "username to use as the role session name, or drop role_arn to call as the connection's identity."
-        )
-    if connect_user is not None:
-        validate_connect_user(connect_user, role_arn)
-
-
-def annotate_outlets(outlets: Sequence[Any], context: Context, extra: dict[str, Any]) -> None:
+def _annotate_outlets(outlets: Sequence[Any], context: Context, extra: dict[str, Any]) -> None:
     """Put ``extra`` (never a token) on the event of each outlet Asset of the running task."""
     events = context.get("outlet_events")
     if events is None:
@@ -399,7 +409,7 @@ def _token_event(token: FederationToken, *, rotated: bool) -> dict[str, Any]:
     }
 
 
-def reusable_token(
+def _reusable_token(
     destination: TokenDestination,
     instance_id: str,
     connect_user: str | None,
@@ -455,7 +465,7 @@ def _user_list(value: object, role_arn: str) -> list[str]:
     return connect_user_list(value, role_arn)
 
 
-def reuse_window(value: timedelta | float | None) -> timedelta | None:
+def _reuse_window(value: timedelta | float | None) -> timedelta | None:
     """``reuse_if_valid_for`` as a timedelta: more than 0 and at most the token's lifetime."""
     if value is None:
         return None

@@ -3,7 +3,10 @@ per-agent tokens, bulk pacing, per-user errors, faults."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from botocore.exceptions import ClientError
 
 from airflow_connect_fed import exceptions as exc
 from airflow_connect_fed.hooks.connect_federation import ConnectFederationHook
@@ -67,6 +70,22 @@ def test_unknown_instance(connect):
         hook().get_federation_token(
             "00000000-0000-0000-0000-000000000000", connect_user="agent-1", role_arn=role_arn
         )
+
+
+def test_an_aws_answer_keeps_its_request_id_and_botocores_error(connect, emu_connection):
+    with pytest.raises(exc.InstanceNotFoundError) as raised:
+        hook().get_federation_token("00000000-0000-0000-0000-000000000000")
+    error = raised.value
+    cause = error.__cause__
+    assert isinstance(cause, ClientError)
+    request_id = cause.response["ResponseMetadata"]["RequestId"]
+    assert re.fullmatch(r"[0-9a-f-]{36}", request_id)
+    assert f"ResourceNotFoundException (HTTP 404, RequestId {request_id})" in str(error)
+    assert error.request_id == request_id
+    assert (error.error_code, error.status_code) == ("ResourceNotFoundException", 404)
+    # The chained answer carries no credential of the caller.
+    for shown in (str(error), str(cause), repr(cause.response)):
+        assert emu_connection["aws_secret_access_key"] not in shown
 
 
 def test_duplicate_through_another_role(connect):
