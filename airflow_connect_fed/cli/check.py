@@ -23,7 +23,7 @@ from airflow_connect_fed.cli.exit_codes import ExitCode
 if TYPE_CHECKING:
     import argparse
 
-    from airflow_connect_fed._client.federation import FederationClient
+    from airflow_connect_fed.hooks.connect_federation import ConnectFederationHook
     from airflow_connect_fed.token import FederationToken
 
 Status = Literal["PASS", "FAIL", "SKIP"]
@@ -51,9 +51,9 @@ def run(args: argparse.Namespace) -> ExitCode:
 
     palette = Palette.for_stream(args.color, sys.stdout)
     with logs_to_stderr(debug=args.debug):
-        from airflow_connect_fed.cli.connection import AwsOptions, CommandLineConnection
+        from airflow_connect_fed.cli.connection import AwsOptions, CommandLineHook
 
-        hook = CommandLineConnection(AwsOptions.from_args(args)).federation
+        hook = CommandLineHook(AwsOptions.from_args(args))
         identity, exit_code = _identity(hook)
         if exit_code is ExitCode.SUCCESS:
             federation, exit_code = _federation(hook, args)
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> ExitCode:
     return exit_code
 
 
-def _identity(hook: FederationClient) -> tuple[Step, ExitCode]:
+def _identity(hook: ConnectFederationHook) -> tuple[Step, ExitCode]:
     """Who the connection authenticates as; the account root fails, as Connect would refuse it."""
     from botocore.exceptions import BotoCoreError, ClientError, NoRegionError, ProfileNotFound
 
@@ -92,7 +92,7 @@ def _identity(hook: FederationClient) -> tuple[Step, ExitCode]:
     return Step(IDENTITY, "PASS", arn), ExitCode.SUCCESS
 
 
-def _federation(hook: FederationClient, args: argparse.Namespace) -> tuple[list[Step], ExitCode]:
+def _federation(hook: ConnectFederationHook, args: argparse.Namespace) -> tuple[list[Step], ExitCode]:
     """The instance, user and expiry steps, from one GetFederationToken call."""
     try:
         token = hook.get_federation_token(

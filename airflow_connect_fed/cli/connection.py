@@ -1,57 +1,57 @@
-"""How the command line finds its Airflow connection, and how its AWS options combine with it, in one hook.
+"""How the command line finds its Airflow connection and builds ``ConnectFederationHook`` on it.
 
-The connection (``--conn-id``, default ``aws_default``) is looked up as ``airflow connections get``
-does, in the sources Airflow lists for its own processes (``airflow.configuration.ensure_secrets_loaded``),
-in Airflow's documented order: the secrets backend configured in ``[secrets] backend``, if any; then
-``AIRFLOW_CONN_<ID>`` environment variables; then the metadata database. The first source that has
-the connection wins. A source that cannot be read (the metadata database unreachable or not
-initialised, a secrets backend raising) is skipped, and named with the reason; when the connection
-is then found in a later source, a warning on stderr says so, since the skipped source comes first
-in Airflow's order. ``--debug`` logs which source the connection came from.
+The connection (``--conn-id``, default ``aws_default``) is looked up as the hook looks it up outside
+a task, through public APIs only, in Airflow's order: the secrets backend a task process reads
+(``[workers] secrets_backend``, else ``[secrets] backend``), if one is set; then the
+``AIRFLOW_CONN_<ID>`` environment variable, read by the hook's own lookup. The first source that
+has the connection wins. A source that cannot be read (a secrets backend that cannot be imported
+or raises) is skipped, and named with the reason; when the connection is then found in a later
+source, a warning on stderr says so. ``--debug`` logs which source the connection came from.
+
+The metadata database is not read: in Airflow 3 only Airflow's servers read connections there
+(tasks reach them through the API server), and no public API hands another process a
+connection's secrets from it. Messages about a missing connection say so, and how to define it
+where the command can read it.
 
 When no source has the connection:
 
 * with an explicit ``--conn-id``: a usage error (252) naming the id, every source looked in with
   what it answered, and how to define the connection;
-* without ``--conn-id``, every source read (a metadata database that is not initialised holds no
-  connection, so it counts as read): the command calls AWS with boto3's default credential chain,
-  as the amazon provider's hook does in a task, and says so on stderr: the sources looked in, and
-  which credentials the chain found (provider, profile, the access key ID's last four characters,
-  as ``aws configure list`` shows it). No credentials found is an error (255). With ``--profile``
-  the identity is chosen explicitly and nothing is announced (``--debug`` says it).
+* without ``--conn-id``, every source read: the command calls AWS with boto3's default credential
+  chain, as the amazon provider's hook does, and says so on stderr: the sources looked in, and which
+  credentials the chain found (provider, profile, the access key ID's last four characters, as
+  ``aws configure list`` shows it). No credentials found is an error (255). With ``--profile`` the
+  identity is chosen explicitly and nothing is announced (``--debug`` says it).
 * without ``--conn-id``, a source skipped: a usage error (252). ``aws_default`` may be defined where
   it could not be read, and another identity is never substituted for it.
 
-On top of the connection:
+On top of the connection, in its extra, before the hook reads it:
 
 * ``--profile`` replaces the connection's credentials (login/password and credential keys in its
   extra) with that boto3 profile's; the rest of the connection (region, endpoint, ``role_arn`` to
   assume, ``config_kwargs``) still applies.
 * ``--endpoint-url`` replaces the connection's ``endpoint_url`` and its Connect and STS service
   endpoints (STS serves ``--connect-user`` role sessions, ``check`` and the connection's ``role_arn``).
-* ``--region``, ``--no-verify-ssl``/``--ca-bundle`` and the timeouts take precedence over the
-  connection's values; the timeouts merge into its ``config_kwargs`` rather than replacing them.
+* the timeouts merge into its ``config_kwargs``.
+
+``--region`` and ``--no-verify-ssl``/``--ca-bundle`` are the hook's own ``region_name`` and ``verify``.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 from dataclasses import dataclass
-from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
-from airflow.providers.amazon.aws.hooks.base_aws import BaseSessionFactory
-from airflow.providers.amazon.aws.utils.connection_wrapper import AwsConnectionWrapper
-from botocore.config import Config
-
-from airflow_connect_fed._client.federation import DEFAULT_RETRIES, AwsAccess, FederationClient
 from airflow_connect_fed.cli.exit_codes import CommandFailed, UsageError
+from airflow_connect_fed.hooks.connect_federation import ConnectFederationHook
 
 if TYPE_CHECKING:
     import argparse
 
-    import boto3
-    from airflow.models.connection import Connection
+    from airflow.sdk import Connection
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,16 @@ DEFAULT_CONN_ID = "aws_default"
 #: The services a command calls; ``--endpoint-url`` applies to each (STS also for assuming roles).
 _SERVICES = ("connect", "sts")
 _CREDENTIAL_EXTRA_KEYS = ("aws_access_key_id", "aws_secret_access_key", "aws_session_token", "session_kwargs")
+#: Settings of an aws connection's extra that hold no secret, left readable in ``--debug`` lines;
+#: every other value inside the extra is registered with Airflow's secret masker.
+_PLAIN_EXTRA_KEYS = frozenset(
+    {"region_name", "endpoint_url", "profile_name", "role_arn", "assume_role_method"}
+)
 _REASON_LENGTH = 200
+_METADATA_DB = (
+    "The metadata database is not read: in Airflow 3 only Airflow's servers read connections there, "
+    "so a connection added in the UI or with `airflow connections add` must also be defined "
+)
 #: How boto3's credential providers (``Credentials.method``) are named in the fallback notice.
 _CREDENTIAL_PROVIDERS = {
     "env": "environment variables AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY",
@@ -106,9 +115,9 @@ class AwsOptions:
             connect_timeout=args.cli_connect_timeout,
         )
 
-    def botocore_config(self) -> Config | None:
-        """The timeouts as a botocore ``Config``; 0 means no timeout, as in the AWS CLI."""
-        timeouts: dict[str, Any] = {
+    def timeouts(self) -> dict[str, int | None]:
+        """The timeouts as botocore ``Config`` keywords; 0 means no timeout, as in the AWS CLI."""
+        return {
             name: value or None
             for name, value in (
                 ("read_timeout", self.read_timeout),
@@ -116,18 +125,31 @@ class AwsOptions:
             )
             if value is not None
         }
-        return Config(**timeouts) if timeouts else None
+
+    def apply(self, extra: dict[str, Any]) -> dict[str, Any]:
+        """The connection's extra with ``--profile``, ``--endpoint-url`` and the timeouts applied."""
+        extra = dict(extra)
+        if self.profile:
+            extra = {k: v for k, v in extra.items() if k not in _CREDENTIAL_EXTRA_KEYS}
+            extra["profile_name"] = self.profile
+        if self.endpoint_url:
+            extra["endpoint_url"] = self.endpoint_url
+            services = dict(extra.get("service_config", {}))
+            for service in _SERVICES:
+                services[service] = {**services.get(service, {}), "endpoint_url": self.endpoint_url}
+            extra["service_config"] = services
+        if self.timeouts():
+            extra["config_kwargs"] = {**extra.get("config_kwargs", {}), **self.timeouts()}
+        return extra
 
 
 @dataclass(frozen=True)
 class SourceAnswer:
-    """What one of Airflow's connection sources answered for the connection id."""
+    """What one of the connection sources answered for the connection id."""
 
     source: str
     outcome: Outcome
     reason: str = ""
-    #: False when the source cannot hold the connection although it was not read (no connection table).
-    might_hold_it: bool = True
 
     def __str__(self) -> str:
         return f"{self.source}: {self.outcome}" + (f", {self.reason}" if self.reason else "")
@@ -149,206 +171,101 @@ class ConnectionLookup:
     def skipped(self) -> tuple[SourceAnswer, ...]:
         return tuple(answer for answer in self.answers if answer.outcome == "skipped")
 
-    @property
-    def complete(self) -> bool:
-        """Every skipped source is one that cannot hold the connection (e.g. an empty database)."""
-        return not any(answer.might_hold_it for answer in self.skipped)
-
     def looked_in(self) -> str:
-        return "; ".join(str(answer) for answer in self.answers) or "no source configured"
+        return "; ".join(str(answer) for answer in self.answers)
 
 
 def find_connection(conn_id: str) -> ConnectionLookup:
-    """Look ``conn_id`` up in Airflow's connection sources, in order, as ``airflow connections get`` does.
+    """Look ``conn_id`` up as the hook does outside a task: the task's secrets backend, then the environment.
 
     A source that raises is skipped (as Airflow does), and its answer says why; a source that denies
     access (Airflow's ``AirflowSecretsBackendAccessDenied``, where Airflow has it) ends the lookup with a
     usage error, as Airflow treats that denial as authoritative.
     """
-    from airflow.configuration import ensure_secrets_loaded
+    answers: list[SourceAnswer] = []
+    backend_answer, connection = _from_secrets_backend(conn_id)
+    if backend_answer is not None:
+        answers.append(backend_answer)
+        if connection is not None:
+            return ConnectionLookup(conn_id, tuple(answers), connection)
+    environment_answer, connection = _from_environment(conn_id)
+    answers.append(environment_answer)
+    return ConnectionLookup(conn_id, tuple(answers), connection)
+
+
+def _from_secrets_backend(conn_id: str) -> tuple[SourceAnswer | None, Connection | None]:
+    """The task process's secrets backend's answer, ``None`` when no backend is set."""
     from airflow.sdk import exceptions as sdk_exceptions
 
+    from airflow_connect_fed.destinations.secrets_backend import backend_setting
+    from airflow_connect_fed.exceptions import ConnectFederationError
+
+    setting = backend_setting()
+    if setting is None:
+        return None, None
+    source = f"secrets backend {setting.path.rsplit('.', 1)[-1]} ({setting.backend_option})"
     denied: Any = getattr(sdk_exceptions, "AirflowSecretsBackendAccessDenied", ())
-    answers: list[SourceAnswer] = []
-    for backend in ensure_secrets_loaded():
-        source = _source_name(backend, conn_id)
-        try:
-            connection = backend.get_connection(conn_id=conn_id)
-        except denied as error:
-            raise UsageError(
-                f"Airflow connection {conn_id!r}: the {source} denied access ({_first_line(error)}). "
-                "Grant this identity access to it, or pass --conn-id naming another connection."
-            ) from None
-        except Exception as error:
-            answers.append(_skipped(backend, source, error))
-            continue
-        if connection is not None:
-            answers.append(SourceAnswer(source, "found"))
-            return ConnectionLookup(conn_id, tuple(answers), connection)
-        answers.append(SourceAnswer(source, "not defined"))
-    return ConnectionLookup(conn_id, tuple(answers))
-
-
-def _source_name(backend: object, conn_id: str) -> str:
-    from airflow.secrets.environment_variables import CONN_ENV_PREFIX, EnvironmentVariablesBackend
-    from airflow.secrets.metastore import MetastoreBackend
-
-    if isinstance(backend, EnvironmentVariablesBackend):
-        return f"environment variable {CONN_ENV_PREFIX}{conn_id.upper()}"
-    if isinstance(backend, MetastoreBackend):
-        return f"metadata database {_database_url()}"
-    return f"secrets backend {type(backend).__name__} ([secrets] backend)"
-
-
-def _database_url() -> str:
-    """``[database] sql_alchemy_conn`` without its password."""
-    from airflow.configuration import conf
-    from sqlalchemy.engine import make_url
-
     try:
-        return make_url(conf.get("database", "sql_alchemy_conn")).render_as_string(hide_password=True)
-    except Exception:
-        return "([database] sql_alchemy_conn)"
+        backend = setting.backend_class()(**setting.options())
+        connection = backend.get_connection(conn_id=conn_id)
+    except denied as error:
+        raise UsageError(
+            f"Airflow connection {conn_id!r}: the {source} denied access ({_first_line(error)}). "
+            "Grant this identity access to it, or pass --conn-id naming another connection."
+        ) from None
+    except ConnectFederationError as error:  # the setting itself: not importable, kwargs not JSON
+        return SourceAnswer(source, "skipped", f"could not be read ({error})"), None
+    except Exception as error:
+        return SourceAnswer(source, "skipped", f"could not be read ({_first_line(error)})"), None
+    if connection is None:
+        return SourceAnswer(source, "not defined"), None
+    return SourceAnswer(source, "found"), connection
 
 
-def _skipped(backend: object, source: str, error: Exception) -> SourceAnswer:
-    from airflow.secrets.metastore import MetastoreBackend
-
-    if not isinstance(backend, MetastoreBackend):
-        return SourceAnswer(source, "skipped", f"could not be read ({_first_line(error)})")
-    if _is_fernet_mismatch(error):
-        return SourceAnswer(
-            source,
-            "skipped",
-            f"could not be decrypted ({_first_line(error)}): its connections were encrypted with another "
-            "[core] fernet_key; set AIRFLOW__CORE__FERNET_KEY to the deployment's key",
-        )
-    if _has_no_connection_table():
-        return SourceAnswer(
-            source,
-            "skipped",
-            "not initialised (no connection table: `airflow db migrate` creates it)",
-            might_hold_it=False,
-        )
-    return SourceAnswer(
-        source,
-        "skipped",
-        f"could not be read ({_first_line(error)}): check [database] sql_alchemy_conn "
-        "(AIRFLOW__DATABASE__SQL_ALCHEMY_CONN), that the database is up and `airflow db migrate`",
-    )
-
-
-def _is_fernet_mismatch(error: Exception) -> bool:
-    from cryptography.fernet import InvalidToken
-
-    return isinstance(error, InvalidToken)
-
-
-def _has_no_connection_table() -> bool:
-    """Whether the metadata database answers and has no ``connection`` table; False if it does not answer."""
-    import sqlalchemy
-    from airflow import settings
-
+def _from_environment(conn_id: str) -> tuple[SourceAnswer, Connection | None]:
+    """``AIRFLOW_CONN_<ID>``, parsed by the hook's own lookup (``BaseHook.get_connection``)."""
+    source = f"environment variable AIRFLOW_CONN_{conn_id.upper()}"
+    if f"AIRFLOW_CONN_{conn_id.upper()}" not in os.environ:
+        return SourceAnswer(source, "not defined"), None
     try:
-        return not sqlalchemy.inspect(settings.engine).has_table("connection")
-    except Exception:
-        return False
+        return SourceAnswer(source, "found"), ConnectFederationHook.get_connection(conn_id)
+    except Exception as error:
+        return SourceAnswer(source, "skipped", f"could not be read ({_first_line(error)})"), None
 
 
 def _first_line(error: Exception) -> str:
-    """``Type: message`` of an error, its first line only (a database error's, without the SQL)."""
-    cause = getattr(error, "orig", None)  # SQLAlchemy's DBAPIError: the driver's own error
-    shown = cause if isinstance(cause, Exception) else error
-    lines = str(shown).strip().splitlines()
+    """``Type: message`` of an error, its first line only."""
+    lines = str(error).strip().splitlines()
     text = lines[0] if lines else ""
     if len(text) > _REASON_LENGTH:
         text = text[: _REASON_LENGTH - 3] + "..."
-    return f"{type(shown).__name__}: {text}" if text else type(shown).__name__
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
-class CommandLineConnection:
-    """The Airflow connection with the command line's options applied, and the service logic on it."""
+class CommandLineHook(ConnectFederationHook):
+    """``ConnectFederationHook`` on the looked-up connection, with the command line's options applied.
+
+    The connection is looked up when the hook first reads it, after every input is checked.
+    """
 
     def __init__(self, options: AwsOptions) -> None:
         self._options = options
+        super().__init__(aws_conn_id=options.conn_id, region_name=options.region, verify=options.verify)
 
-    @cached_property
-    def federation(self) -> FederationClient:
-        """GetFederationToken through this connection; the connection is looked up on first use."""
-        return FederationClient(self._access, region_name=self._options.region)
+    def get_connection(self, conn_id: str) -> Connection:  # type: ignore[override]
+        """The connection as the command line sees it: looked up, then ``--profile`` and the rest applied.
 
-    def _access(self) -> AwsAccess:
-        wrapper = self.conn_config
-        config = wrapper.botocore_config or Config()
-        if not getattr(config, "retries", None):  # not in botocore's type stubs
-            config = config.merge(DEFAULT_RETRIES)
+        Without a connection (``aws_default`` not defined), an aws connection with no credentials,
+        which makes the hook use boto3's default chain.
+        """
+        from airflow.sdk import Connection
 
-        def session(region: str | None) -> boto3.session.Session:
-            return BaseSessionFactory(
-                conn=wrapper, region_name=region or wrapper.region_name, config=config
-            ).create_session()
-
-        def connect_client(region: str | None) -> Any:
-            return session(region).client(
-                "connect",
-                region_name=region or wrapper.region_name,
-                endpoint_url=wrapper.get_service_endpoint_url("connect"),
-                config=config,
-                verify=wrapper.verify,
-            )
-
-        return AwsAccess(
-            conn_id=self._options.conn_id,
-            connection=wrapper,
-            session=session,
-            connect_client=connect_client,
-            config=config,
-            verify=wrapper.verify,
-        )
-
-    @cached_property
-    def conn_config(self) -> AwsConnectionWrapper:
-        """The looked-up connection with ``--profile`` and ``--endpoint-url`` applied to its extra."""
-        login, password, extra = self._connection_fields()
-        if self._options.profile:
-            login = password = None
-            extra = {k: v for k, v in extra.items() if k not in _CREDENTIAL_EXTRA_KEYS}
-            extra["profile_name"] = self._options.profile
-        if self._options.endpoint_url:
-            extra["endpoint_url"] = self._options.endpoint_url
-            services = dict(extra.get("service_config", {}))
-            for service in _SERVICES:
-                services[service] = {**services.get(service, {}), "endpoint_url": self._options.endpoint_url}
-            extra["service_config"] = services
-        connection = AwsConnectionWrapper.from_connection_metadata(
-            conn_id=self._options.conn_id, login=login, password=password, extra=extra
-        )
-        return AwsConnectionWrapper(
-            conn=connection,
-            region_name=self._options.region,
-            botocore_config=_merged(connection.botocore_config, self._options.botocore_config()),
-            verify=self._options.verify,
-        )
-
-    def _connection_fields(self) -> tuple[str | None, str | None, dict[str, Any]]:
-        """Login, password and extra of the connection; empty when boto3's chain stands in for ``aws_default``."""
-        conn_id = self._options.conn_id
         lookup = find_connection(conn_id)
         connection = lookup.connection
         if connection is None:
             self._without_connection(lookup)
-            return None, None, {}
-        if lookup.skipped:
-            log.warning(
-                "Airflow connection %r read from the %s, after skipping a source Airflow reads first: %s. "
-                "Make that source readable if it defines %r differently.",
-                conn_id,
-                lookup.found_in,
-                "; ".join(str(answer) for answer in lookup.skipped),
-                conn_id,
-            )
-        else:
-            log.debug("Airflow connection %r read from the %s", conn_id, lookup.found_in)
+            return Connection(conn_id=conn_id, conn_type="aws", extra=json.dumps(self._options.apply({})))
+        self._announce(lookup)
         if connection.conn_type not in (None, "", "aws"):
             raise UsageError(
                 f"Airflow connection {conn_id!r} (from the {lookup.found_in}) has type "
@@ -356,13 +273,35 @@ class CommandLineConnection:
             )
         try:
             login, password, extra = connection.login, connection.password, dict(connection.extra_dejson)
-        except Exception as error:  # e.g. encrypted with a fernet key this process does not have
+        except Exception as error:
             raise CommandFailed(
                 f"Airflow connection {conn_id!r} from the {lookup.found_in} could not be read: "
-                f"{_first_line(error)}. Check [core] fernet_key (AIRFLOW__CORE__FERNET_KEY)."
+                f"{_first_line(error)}."
             ) from None
-        _mask(password, connection.extra)
-        return login, password, extra
+        _mask(password, extra)
+        if self._options.profile:
+            login = password = None
+        return Connection(
+            conn_id=conn_id,
+            conn_type="aws",
+            login=login,
+            password=password,
+            extra=json.dumps(self._options.apply(extra)),
+        )
+
+    def _announce(self, lookup: ConnectionLookup) -> None:
+        conn_id = lookup.conn_id
+        if not lookup.skipped:
+            log.debug("Airflow connection %r read from the %s", conn_id, lookup.found_in)
+            return
+        log.warning(
+            "Airflow connection %r read from the %s, after skipping a source Airflow reads first: %s. "
+            "Make that source readable if it defines %r differently.",
+            conn_id,
+            lookup.found_in,
+            "; ".join(str(answer) for answer in lookup.skipped),
+            conn_id,
+        )
 
     def _without_connection(self, lookup: ConnectionLookup) -> None:
         """No source has the connection: refuse, or announce boto3's default credential chain."""
@@ -372,7 +311,7 @@ class CommandLineConnection:
                 f"Airflow connection {conn_id!r} (--conn-id) was not found. Looked in: {lookup.looked_in()}. "
                 + _how_to_define(conn_id, lookup)
             )
-        if not lookup.complete:
+        if lookup.skipped:
             raise UsageError(
                 f"Airflow connection {conn_id!r} (the default --conn-id) was not found, but a source could "
                 f"not be read. Looked in: {lookup.looked_in()}. {conn_id!r} may be defined there, so "
@@ -398,25 +337,25 @@ class CommandLineConnection:
         log.warning(
             "Airflow connection %r is not defined (looked in: %s). Calling AWS with boto3's default credential "
             "chain instead, as the amazon provider's hook does: %s. To choose the identity, define %r (an aws "
-            "connection without credentials uses this same chain) or pass --conn-id or --profile.",
+            "connection without credentials uses this same chain; %s) or pass --conn-id or --profile.",
             conn_id,
             lookup.looked_in(),
             identity,
             conn_id,
+            _METADATA_DB.rstrip() + " in the environment or the secrets backend",
         )
 
 
 def _how_to_define(conn_id: str, lookup: ConnectionLookup) -> str:
     readable = (
         "It may be defined in a source that could not be read: make that source readable, or define it "
-        if not lookup.complete
-        else "Define it "
+        if lookup.skipped
+        else _METADATA_DB
     )
     return (
         f"{readable}as an environment variable (AIRFLOW_CONN_{conn_id.upper()}="
-        '\'{"conn_type": "aws", ...}\'), in the metadata database (`airflow connections add '
-        f"{conn_id} --conn-type aws ...`) or in the configured secrets backend; or pass --conn-id naming "
-        "an existing aws connection."
+        '\'{"conn_type": "aws", ...}\') or in the secrets backend of [workers] secrets_backend or '
+        "[secrets] backend; or pass --conn-id naming an aws connection defined there."
     )
 
 
@@ -438,16 +377,22 @@ def _default_chain_identity() -> str | None:
     return identity
 
 
-def _mask(*secrets: str | None) -> None:
-    """Register the connection's password and extra with Airflow's masker, as ``BaseHook.get_connection`` does."""
+def _mask(password: str | None, extra: dict[str, Any]) -> None:
+    """Register the password and every value inside the extra (but the plain settings) with Airflow's masker."""
     from airflow_connect_fed.masking import mask_secrets
 
-    values = [secret for secret in secrets if secret]
+    values = [password] if password else []
+    values.extend(_extra_values(extra))
     if values:
         mask_secrets(values)
 
 
-def _merged(base: Config | None, override: Config | None) -> Config | None:
-    if base is None or override is None:
-        return override or base
-    return base.merge(override)
+def _extra_values(value: Any, key: str = "") -> list[str]:
+    """Each string inside an extra, nested ones included, except those of :data:`_PLAIN_EXTRA_KEYS`."""
+    if isinstance(value, dict):
+        return [text for k, v in value.items() for text in _extra_values(v, str(k))]
+    if isinstance(value, (list, tuple)):
+        return [text for v in value for text in _extra_values(v, key)]
+    if isinstance(value, str) and value and key not in _PLAIN_EXTRA_KEYS:
+        return [value]
+    return []

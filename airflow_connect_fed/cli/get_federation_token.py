@@ -58,9 +58,9 @@ def fetch(args: argparse.Namespace, instance_id: str) -> FederationToken:
     from airflow_connect_fed.cli.logs import logs_to_stderr
 
     with logs_to_stderr(debug=args.debug):
-        from airflow_connect_fed.cli.connection import AwsOptions, CommandLineConnection
+        from airflow_connect_fed.cli.connection import AwsOptions, CommandLineHook
 
-        hook = CommandLineConnection(AwsOptions.from_args(args)).federation
+        hook = CommandLineHook(AwsOptions.from_args(args))
         return hook.get_federation_token(instance_id, connect_user=args.connect_user, role_arn=args.role_arn)
 
 

@@ -4,8 +4,11 @@ Airflow configures logging when first imported, writing INFO lines to stdout, wh
 ``--output json`` piped into another program. For the duration of a command, stdout is redirected
 to stderr (covering whatever Airflow prints while it loads), and stdlib and structlog records go to
 stderr, warnings and errors only; ``--debug`` adds botocore's DEBUG lines (as ``aws --debug``).
-Every line is redacted with Airflow's secret masker, which holds what the service models mark
-sensitive before botocore logs it (:mod:`airflow_connect_fed._client.sensitive`), so no line carries a token.
+Every line is redacted of each value the provider registered with Airflow's secret masker
+through its public ``mask_secret`` (:mod:`airflow_connect_fed.masking`): the connection's password
+and every secret value inside its extra (:mod:`airflow_connect_fed.cli.connection`), the tokens, and
+what the service models mark sensitive before botocore logs it (:mod:`airflow_connect_fed._client.sensitive`).
+Airflow has no public function that redacts a line, so the provider replaces those same values itself.
 Everything is restored afterwards, which keeps ``main()`` safe to call in-process.
 """
 

@@ -131,6 +131,55 @@ class TaskBackend:
     kwargs_option: str
 
 
+@dataclass(frozen=True)
+class BackendSetting:
+    """The options naming a task process's secrets backend: ``[section] option`` and its kwargs."""
+
+    section: str
+    option: str
+    kwargs_key: str
+    path: str
+    kwargs: str
+    overrides: tuple[tuple[str, str], ...]
+
+    @property
+    def backend_option(self) -> str:
+        return f"[{self.section}] {self.option}"
+
+    @property
+    def kwargs_option(self) -> str:
+        return f"[{self.section}] {self.kwargs_key}"
+
+    def backend_class(self) -> Any:
+        """The class the option names, imported by Airflow's ``conf.getimport``."""
+        from airflow.providers.common.compat.sdk import conf
+
+        try:
+            return conf.getimport(self.section, self.option)
+        except Exception as error:  # Airflow raises its AirflowConfigException, which names the value
+            raise InvalidDestinationError(
+                f"{self.backend_option} is {self.path!r}, which cannot be imported ({error}). Fix the class path."
+            ) from None
+
+    def options(self) -> dict[str, Any]:
+        """The backend's keyword arguments: the kwargs option's JSON, then the per-key overrides."""
+        return {**_kwargs(self.kwargs, self.kwargs_option), **dict(self.overrides)}
+
+
+def backend_setting() -> BackendSetting | None:
+    """Which secrets backend a task process reads through, as Airflow resolves it; ``None`` when unset."""
+    from airflow.providers.common.compat.sdk import conf
+
+    for section, option, kwargs_key in TASK_BACKEND_OPTIONS:
+        path = (conf.get(section, option, fallback="") or "").strip()
+        if path:
+            kwargs = conf.get(section, kwargs_key, fallback="") or ""
+            return BackendSetting(
+                section, option, kwargs_key, path, kwargs, _per_key_kwargs(section, kwargs_key)
+            )
+    return None
+
+
 def task_backend() -> TaskBackend:
     """The task process's secrets backend, as Airflow resolves it, if it is one of the amazon backends.
 
@@ -138,64 +187,48 @@ def task_backend() -> TaskBackend:
     (never a kwargs value) when it is unset, not importable, not a Secrets Manager or SSM Parameter
     Store backend, its kwargs are not a JSON object, or it reads no Variables.
     """
-    from airflow.providers.common.compat.sdk import conf
-
-    for section, option, kwargs_key in TASK_BACKEND_OPTIONS:
-        path = (conf.get(section, option, fallback="") or "").strip()
-        if path:
-            kwargs = conf.get(section, kwargs_key, fallback="") or ""
-            return _task_backend(
-                section, option, kwargs_key, path, kwargs, _per_key_kwargs(section, kwargs_key)
-            )
-    raise InvalidDestinationError(
-        'destination="secrets_backend" writes the token where the task\'s secrets backend reads Variables, '
-        f"but neither [workers] secrets_backend nor [secrets] backend is set. {_CONFIGURE}"
-    )
+    setting = backend_setting()
+    if setting is None:
+        raise InvalidDestinationError(
+            'destination="secrets_backend" writes the token where the task\'s secrets backend reads Variables, '
+            f"but neither [workers] secrets_backend nor [secrets] backend is set. {_CONFIGURE}"
+        )
+    return _task_backend(setting)
 
 
 @lru_cache(maxsize=4)
-def _task_backend(
-    section: str, option: str, kwargs_key: str, path: str, kwargs: str, overrides: tuple[tuple[str, str], ...]
-) -> TaskBackend:
+def _task_backend(setting: BackendSetting) -> TaskBackend:
     """One backend object per configuration and process, its client protected from DEBUG logging."""
-    backend_option, kwargs_option = f"[{section}] {option}", f"[{section}] {kwargs_key}"
-    backend_class = _backend_class(section, option, path)
-    options = {**_kwargs(kwargs, kwargs_option), **dict(overrides)}
+    backend_class = _amazon_backend_class(setting)
     try:
-        backend = backend_class(**options)
+        backend = backend_class(**setting.options())
     except TypeError as error:
         raise InvalidDestinationError(
-            f"{backend_option} {path!r} refused the options of {kwargs_option}: {error}. Pass only the "
-            "backend's own parameters."
+            f"{setting.backend_option} {setting.path!r} refused the options of {setting.kwargs_option}: "
+            f"{error}. Pass only the backend's own parameters."
         ) from None
     if backend.variables_prefix is None:
         raise InvalidDestinationError(
-            f"The task's {type(backend).__name__} ({backend_option}) has variables_prefix=None, so it reads "
-            f"no Variables: set variables_prefix in {kwargs_option}."
+            f"The task's {type(backend).__name__} ({setting.backend_option}) has variables_prefix=None, so it "
+            f"reads no Variables: set variables_prefix in {setting.kwargs_option}."
         )
     protect(backend.client)
-    return TaskBackend(backend, backend_option, kwargs_option)
+    return TaskBackend(backend, setting.backend_option, setting.kwargs_option)
 
 
-def _backend_class(section: str, option: str, path: str) -> type:
-    """The class ``[section] option`` names, if it is (a subclass of) one of the amazon backends."""
+def _amazon_backend_class(setting: BackendSetting) -> type:
+    """The class the setting names, if it is (a subclass of) one of the amazon backends."""
     from airflow.providers.amazon.aws.secrets.secrets_manager import SecretsManagerBackend
     from airflow.providers.amazon.aws.secrets.systems_manager import SystemsManagerParameterStoreBackend
-    from airflow.providers.common.compat.sdk import conf
 
-    try:
-        backend_class = conf.getimport(section, option)
-    except Exception as error:  # Airflow raises its AirflowConfigException, which names the value
-        raise InvalidDestinationError(
-            f"[{section}] {option} is {path!r}, which cannot be imported ({error}). Fix the class path."
-        ) from None
+    backend_class = setting.backend_class()
     if isinstance(backend_class, type) and issubclass(
         backend_class, (SecretsManagerBackend, SystemsManagerParameterStoreBackend)
     ):
         return backend_class
     raise InvalidDestinationError(
         f'destination="secrets_backend" writes the token where the task\'s secrets backend reads Variables, '
-        f"but [{section}] {option} is {path!r}, which is neither {SECRETS_MANAGER_BACKEND} nor "
+        f"but {setting.backend_option} is {setting.path!r}, which is neither {SECRETS_MANAGER_BACKEND} nor "
         f"{SSM_BACKEND} nor a subclass of one. {_CONFIGURE}"
     )
 

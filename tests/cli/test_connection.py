@@ -1,4 +1,4 @@
-"""Where the CLI finds --conn-id (Airflow's sources, metadata DB included), and how its options reach the hook."""
+"""Where the CLI finds --conn-id (the hook's sources, never the metadata DB), and how its options reach the hook."""
 
 from __future__ import annotations
 
@@ -11,15 +11,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from airflow.models.connection import Connection
+from airflow.sdk import Connection
 from airflow.secrets import BaseSecretsBackend
-from airflow.secrets.environment_variables import EnvironmentVariablesBackend
-from cryptography.fernet import Fernet
 
 from airflow_connect_fed.cli.arguments import build_parser
-from airflow_connect_fed.cli.connection import AwsOptions, CommandLineConnection, find_connection
+from airflow_connect_fed.cli.connection import AwsOptions, CommandLineHook, find_connection
 from airflow_connect_fed.cli.exit_codes import CommandFailed, UsageError
-from tests.cli.conftest import AGENT, Federation
+from tests.cli.conftest import Federation
 
 CONNECTION = {
     "conn_type": "aws",
@@ -44,14 +42,12 @@ def connection(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AIRFLOW_CONN_CONFIGURED", json.dumps(CONNECTION))
 
 
-def access(*options: str):
-    """What the service logic gets of the connection: region, SSL verification, botocore config."""
-    return cli_connection(*options).federation._access
-
-
-def cli_connection(*options: str) -> CommandLineConnection:
+def cli_connection(*options: str) -> CommandLineHook:
     args = build_parser().parse_args(["get-federation-token", "--instance-id", "i", *options])
-    return CommandLineConnection(AwsOptions.from_args(args))
+    return CommandLineHook(AwsOptions.from_args(args))
+
+
+access = cli_connection
 
 
 def test_connection_values_apply_without_options():
@@ -129,7 +125,8 @@ def test_options_from_args():
         cli_read_timeout=None, cli_connect_timeout=None,
     )  # fmt: skip
     assert AwsOptions.from_args(args) == AwsOptions()
-    assert AwsOptions().botocore_config() is None
+    assert AwsOptions().timeouts() == {}
+    assert AwsOptions().apply({"region_name": "eu-west-1"}) == {"region_name": "eu-west-1"}
 
 
 # --- Where the connection comes from -------------------------------------------------------------
@@ -155,10 +152,10 @@ class InMemory(BaseSecretsBackend):
 
 @pytest.fixture
 def sources(monkeypatch):
-    """Replace the sources Airflow lists (custom backend first, as Airflow orders them) for one test."""
+    """Configure the secrets backend a task reads, as a deployment does: ``[secrets] backend``."""
 
-    def use(*backends: BaseSecretsBackend) -> None:
-        monkeypatch.setattr("airflow.configuration.ensure_secrets_loaded", lambda: list(backends))
+    def use(backend: type[BaseSecretsBackend]) -> None:
+        monkeypatch.setenv("AIRFLOW__SECRETS__BACKEND", f"{__name__}.{backend.__name__}")
 
     return use
 
@@ -180,28 +177,57 @@ def test_debug_names_the_source(caplog):
     assert warnings_of(caplog) == []
 
 
-def test_the_lookup_includes_the_metadata_database():
-    from airflow.configuration import conf
-
+def test_the_lookup_reads_the_hooks_sources_only():
     lookup = find_connection("nowhere")
     assert lookup.connection is None
-    assert [answer.source for answer in lookup.answers] == [
-        "environment variable AIRFLOW_CONN_NOWHERE",
-        f"metadata database {conf.get('database', 'sql_alchemy_conn')}",
+    assert [str(answer) for answer in lookup.answers] == [
+        "environment variable AIRFLOW_CONN_NOWHERE: not defined"
     ]
-    assert lookup.answers[0].outcome == "not defined"
+
+
+def test_the_configured_backend_is_read_before_the_environment(sources):
+    sources(InMemory)
+    lookup = find_connection("nowhere")
+    assert [str(answer) for answer in lookup.answers] == [
+        "secrets backend InMemory ([secrets] backend): not defined",
+        "environment variable AIRFLOW_CONN_NOWHERE: not defined",
+    ]
+
+
+def test_workers_secrets_backend_is_the_one_read_when_set(sources, monkeypatch):
+    sources(Unreachable)
+    monkeypatch.setenv("AIRFLOW__WORKERS__SECRETS_BACKEND", f"{__name__}.InMemory")
+    lookup = find_connection("vaulted")
+    assert [str(answer) for answer in lookup.answers] == [
+        "secrets backend InMemory ([workers] secrets_backend): found"
+    ]
+    assert lookup.connection.login == "AKIAFROMVAULT0000000"
+
+
+def test_a_backend_that_cannot_be_imported_is_skipped_with_the_reason(monkeypatch):
+    monkeypatch.setenv("AIRFLOW__SECRETS__BACKEND", "no.such.Backend")
+    [backend, environment] = find_connection("configured").answers
+    assert backend.source == "secrets backend Backend ([secrets] backend)"
+    assert backend.outcome == "skipped"
+    assert "[secrets] backend is 'no.such.Backend', which cannot be imported" in backend.reason
+    # The hook's own lookup builds the same backend first, so it cannot read the environment either.
+    assert environment.source == "environment variable AIRFLOW_CONN_CONFIGURED"
+    assert environment.outcome == "skipped"
+    assert "AirflowConfigException" in environment.reason
 
 
 def test_missing_explicit_connection_names_the_sources_tried():
     with pytest.raises(UsageError) as raised:
         cli_connection("--conn-id", "nowhere").conn_config  # noqa: B018
     message = str(raised.value)
-    assert message.startswith(
+    assert message == (
         "Airflow connection 'nowhere' (--conn-id) was not found. Looked in: environment variable "
-        "AIRFLOW_CONN_NOWHERE: not defined; metadata database sqlite:///"
+        "AIRFLOW_CONN_NOWHERE: not defined. The metadata database is not read: in Airflow 3 only Airflow's "
+        "servers read connections there, so a connection added in the UI or with `airflow connections add` "
+        'must also be defined as an environment variable (AIRFLOW_CONN_NOWHERE=\'{"conn_type": "aws", ...}\') '
+        "or in the secrets backend of [workers] secrets_backend or [secrets] backend; or pass --conn-id "
+        "naming an aws connection defined there."
     )
-    assert 'AIRFLOW_CONN_NOWHERE=\'{"conn_type": "aws", ...}\'' in message
-    assert "`airflow connections add nowhere --conn-type aws ...`" in message
 
 
 def test_explicit_aws_default_never_falls_back(caplog):
@@ -215,8 +241,9 @@ def test_missing_aws_default_is_boto3s_default_chain_announced(caplog):
     [warning] = warnings_of(caplog)
     assert warning.startswith(
         "Airflow connection 'aws_default' is not defined (looked in: environment variable "
-        "AIRFLOW_CONN_AWS_DEFAULT: not defined; metadata database sqlite:///"
+        "AIRFLOW_CONN_AWS_DEFAULT: not defined). Calling AWS"
     )
+    assert "The metadata database is not read" in warning
     assert (
         "Calling AWS with boto3's default credential chain instead, as the amazon provider's hook does: "
         "credentials from environment variables AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, access key "
@@ -265,7 +292,7 @@ def test_connection_from_the_configured_secrets_backend_comes_first(sources, mon
     monkeypatch.setenv(
         "AIRFLOW_CONN_VAULTED", json.dumps({"conn_type": "aws", "login": "AKIAFROMENVIRONMENT0"})
     )
-    sources(InMemory(), EnvironmentVariablesBackend())
+    sources(InMemory)
     assert cli_connection("--conn-id", "vaulted").conn_config.aws_access_key_id == "AKIAFROMVAULT0000000"
     assert "Airflow connection 'vaulted' read from the secrets backend InMemory ([secrets] backend)" in [
         r.getMessage() for r in caplog.records
@@ -273,7 +300,7 @@ def test_connection_from_the_configured_secrets_backend_comes_first(sources, mon
 
 
 def test_unreadable_source_is_named_with_the_reason(sources):
-    sources(Unreachable(), EnvironmentVariablesBackend())
+    sources(Unreachable)
     with pytest.raises(UsageError) as raised:
         cli_connection("--conn-id", "nowhere").conn_config  # noqa: B018
     assert (
@@ -285,7 +312,7 @@ def test_unreadable_source_is_named_with_the_reason(sources):
 
 
 def test_default_connection_is_not_replaced_when_a_source_was_skipped(sources):
-    sources(Unreachable(), EnvironmentVariablesBackend())
+    sources(Unreachable)
     with pytest.raises(UsageError) as raised:
         cli_connection().conn_config  # noqa: B018
     message = str(raised.value)
@@ -297,7 +324,7 @@ def test_default_connection_is_not_replaced_when_a_source_was_skipped(sources):
 
 
 def test_connection_found_after_a_skipped_source_is_announced(sources, caplog):
-    sources(Unreachable(), EnvironmentVariablesBackend())
+    sources(Unreachable)
     assert cli_connection("--conn-id", "configured").conn_config.aws_access_key_id == "AKIACONNECTIONKEY000"
     assert warnings_of(caplog) == [
         "Airflow connection 'configured' read from the environment variable AIRFLOW_CONN_CONFIGURED, after "
@@ -307,6 +334,15 @@ def test_connection_found_after_a_skipped_source_is_announced(sources, caplog):
     ]
 
 
+class Denying(BaseSecretsBackend):
+    """A configured secrets backend that refuses this identity (Airflow's authoritative denial)."""
+
+    def get_connection(self, conn_id, team_name=None):  # type: ignore[override]
+        from airflow.sdk import exceptions as sdk_exceptions
+
+        raise sdk_exceptions.AirflowSecretsBackendAccessDenied("team 'blue' may not read it")
+
+
 def test_a_backend_that_denies_access_ends_the_lookup(sources):
     from airflow.sdk import exceptions as sdk_exceptions
 
@@ -314,11 +350,7 @@ def test_a_backend_that_denies_access_ends_the_lookup(sources):
     if denied is None:
         pytest.skip("this Airflow has no AirflowSecretsBackendAccessDenied")
 
-    class Denying(BaseSecretsBackend):
-        def get_connection(self, conn_id, team_name=None):  # type: ignore[override]
-            raise denied("team 'blue' may not read it")
-
-    sources(Denying(), EnvironmentVariablesBackend())
+    sources(Denying)
     with pytest.raises(
         UsageError,
         match=r"'configured': the secrets backend Denying \(\[secrets\] backend\) denied access "
@@ -327,7 +359,7 @@ def test_a_backend_that_denies_access_ends_the_lookup(sources):
         cli_connection("--conn-id", "configured").conn_config  # noqa: B018
 
 
-# --- The metadata database, in a separate Airflow home: console script against the emulator ---------
+# --- The metadata database is never read: console script against the emulator --------------------
 
 BIN = Path(sys.executable).parent
 
@@ -338,18 +370,11 @@ def run(program: str, *argv: str, env: dict[str, str]) -> subprocess.CompletedPr
     )
 
 
-FERNET_KEY = Fernet.generate_key().decode()
-
-
-def airflow_env(home: Path, database: str, fernet_key: str = FERNET_KEY) -> dict[str, str]:
-    """This process's environment without its connections, with its own Airflow home, metadata DB and key."""
+def airflow_env(home: Path, database: str) -> dict[str, str]:
+    """This process's environment without its connections, with its own Airflow home and metadata DB."""
     env = {name: value for name, value in os.environ.items() if not name.startswith("AIRFLOW_CONN_")}
     env.pop("AIRFLOW__CORE__UNIT_TEST_MODE", None)
-    env.update(
-        AIRFLOW_HOME=str(home),
-        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=database,
-        AIRFLOW__CORE__FERNET_KEY=fernet_key,
-    )
+    env.update(AIRFLOW_HOME=str(home), AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=database)
     return env
 
 
@@ -372,88 +397,62 @@ def metadata_db(federation: Federation, tmp_path_factory) -> dict[str, str]:
 
 
 @pytest.mark.integration
-def test_connection_only_in_the_metadata_db_is_found_and_used(federation, metadata_db):
+def test_a_connection_only_in_the_metadata_db_is_not_read_and_the_error_says_where_to_define_it(
+    federation, metadata_db
+):
     result = run(
         "connect-fed", "get-federation-token", "--instance-id", federation.instance_id,
-        "--conn-id", "stored", "--debug", env=metadata_db,
+        "--conn-id", "stored", env=metadata_db,
     )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["UserId"] == federation.user_id
-    database = metadata_db["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
-    assert (
-        f"DEBUG - Airflow connection 'stored' read from the metadata database {database}\n" in result.stderr
-    )
-    assert "Traceback" not in result.stderr
-
-
-@pytest.mark.integration
-def test_aws_default_in_the_metadata_db_is_the_default(federation, metadata_db):
-    result = run("connect-fed", "check", "--instance-id", federation.instance_id, env=metadata_db)
-    assert (result.returncode, result.stderr) == (0, "")
-    assert f"PASS  identity           arn:aws:sts::123456789012:assumed-role/ConnectFederation/{AGENT}" in (
-        result.stdout
-    )
-
-
-@pytest.mark.integration
-def test_connection_encrypted_with_another_fernet_key_is_named(federation, metadata_db):
-    env = {**metadata_db, "AIRFLOW__CORE__FERNET_KEY": Fernet.generate_key().decode()}
-    result = run(
-        "connect-fed", "check", "--instance-id", federation.instance_id, "--conn-id", "stored", env=env
-    )
-    assert (result.returncode, result.stdout) == (252, "")
-    assert (
-        f"metadata database {env['AIRFLOW__DATABASE__SQL_ALCHEMY_CONN']}: skipped, could not be decrypted "
-        "(InvalidToken): its connections were encrypted with another [core] fernet_key; set "
-        "AIRFLOW__CORE__FERNET_KEY to the deployment's key."
-    ) in result.stderr
-    assert FERNET_KEY not in result.stderr
-
-
-@pytest.mark.integration
-def test_unreachable_metadata_db_is_reported_as_skipped(federation, tmp_path):
-    database = f"sqlite:///{tmp_path}/no-such-directory/airflow.db"
-    env = airflow_env(tmp_path, database)
-    result = run(
-        "connect-fed",
-        "get-federation-token",
-        "--instance-id",
-        federation.instance_id,
-        "--conn-id",
-        "stored",
-        env=env,
-    )
     assert (result.returncode, result.stdout) == (252, "")
     assert (
         "connect-fed get-federation-token: error: Airflow connection 'stored' (--conn-id) was not found. "
-        "Looked in: environment variable AIRFLOW_CONN_STORED: not defined; metadata database "
-        f"{database}: skipped, could not be read (OperationalError: unable to open database file): check "
-        "[database] sql_alchemy_conn (AIRFLOW__DATABASE__SQL_ALCHEMY_CONN), that the database is up and "
-        "`airflow db migrate`. It may be defined in a source that could not be read"
+        "Looked in: environment variable AIRFLOW_CONN_STORED: not defined. The metadata database is not read"
     ) in result.stderr
     assert "Traceback" not in result.stderr
 
-    default = run("connect-fed", "check", "--instance-id", federation.instance_id, env=env)
-    assert (default.returncode, default.stdout) == (252, "")
+
+@pytest.mark.integration
+def test_the_same_connection_in_the_environment_is_used_with_an_unreachable_metadata_db(federation, tmp_path):
+    env = airflow_env(tmp_path, f"sqlite:///{tmp_path}/no-such-directory/airflow.db")
+    env["AIRFLOW_CONN_STORED"] = federation.emulator.airflow_connection("stored", **federation.agent)
+    result = run(
+        "connect-fed", "get-federation-token", "--instance-id", federation.instance_id,
+        "--conn-id", "stored", "--debug", env=env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["UserId"] == federation.user_id
     assert (
-        "Airflow connection 'aws_default' (the default --conn-id) was not found, but a source"
-        in default.stderr
+        "Airflow connection 'stored' read from the environment variable AIRFLOW_CONN_STORED\n"
+        in result.stderr
     )
-    assert "connect-fed does not call AWS as another identity" in default.stderr
-    assert "Traceback" not in default.stderr
+    assert "Traceback" not in result.stderr
 
 
 @pytest.mark.integration
-def test_uninitialised_metadata_db_is_skipped_and_the_fallback_announced(federation, tmp_path):
-    env = airflow_env(tmp_path, f"sqlite:///{tmp_path}/airflow.db")
+def test_aws_default_only_in_the_metadata_db_is_not_read_and_the_fallback_says_so(federation, metadata_db):
     result = run(
         "connect-fed", "get-federation-token", "--instance-id", federation.instance_id,
-        "--endpoint-url", federation.endpoint_url, env=env,
+        "--endpoint-url", federation.endpoint_url, env=metadata_db,
     )  # fmt: skip
     # conftest's fake environment keys are unknown to the emulator: they are the account root
     assert (result.returncode, result.stdout) == (254, "")
     assert (
-        f"metadata database sqlite:///{tmp_path}/airflow.db: skipped, not initialised (no connection table: "
-        "`airflow db migrate` creates it)). Calling AWS with boto3's default credential chain instead"
+        "Airflow connection 'aws_default' is not defined (looked in: environment variable "
+        "AIRFLOW_CONN_AWS_DEFAULT: not defined). Calling AWS with boto3's default credential chain instead"
     ) in result.stderr
+    assert "The metadata database is not read" in result.stderr
     assert "(InvalidRequestException) Amazon Connect refuses to federate the account root" in result.stderr
+
+
+def test_every_secret_value_inside_the_extra_is_registered_with_the_masker(monkeypatch):
+    from airflow_connect_fed import masking
+
+    registered: list[object] = []
+    monkeypatch.setattr("airflow.sdk.log.mask_secret", registered.append, raising=False)
+    monkeypatch.setattr(masking, "_registered", set())
+    cli_connection("--conn-id", "configured").conn_config  # noqa: B018
+    # The hook's own lookup registers the password and the extra's JSON; the CLI each value inside it.
+    assert ["connection-secret", "connection-session", "/connection/ca.pem"] in registered
+    line = "password connection-secret, token connection-session in eu-west-1 at http://connection.example"
+    assert masking.redact(line) == "password ***, token *** in eu-west-1 at http://connection.example"
