@@ -337,12 +337,12 @@ class CommandLineHook(ConnectFederationHook):
         log.warning(
             "Airflow connection %r is not defined (looked in: %s). Calling AWS with boto3's default credential "
             "chain instead, as the amazon provider's hook does: %s. To choose the identity, define %r (an aws "
-            "connection without credentials uses this same chain; %s) or pass --conn-id or --profile.",
+            "connection without credentials uses this same chain; one kept only in the metadata database is "
+            "not read) or pass --conn-id or --profile.",
             conn_id,
             lookup.looked_in(),
             identity,
             conn_id,
-            _METADATA_DB.rstrip() + " in the environment or the secrets backend",
         )
 
 

@@ -57,7 +57,8 @@ def test_evidence_is_a_redacted_copy_of_the_same_class_when_aws_echoed_a_secret(
     )
     cause = evidence(error, [TOKEN])
     assert type(cause) is ValidationException
-    assert TOKEN not in str(cause) and TOKEN not in repr(cause.response)
+    assert TOKEN not in str(cause)
+    assert TOKEN not in repr(cause.response)
     assert cause.response["ResponseMetadata"]["RequestId"] == "req-9"
     assert "Value '***' is too long" in str(cause)
     assert TOKEN in str(error)  # botocore's own error is left as it was

@@ -243,7 +243,7 @@ def test_missing_aws_default_is_boto3s_default_chain_announced(caplog):
         "Airflow connection 'aws_default' is not defined (looked in: environment variable "
         "AIRFLOW_CONN_AWS_DEFAULT: not defined). Calling AWS"
     )
-    assert "The metadata database is not read" in warning
+    assert "one kept only in the metadata database is not read) or pass --conn-id" in warning
     assert (
         "Calling AWS with boto3's default credential chain instead, as the amazon provider's hook does: "
         "credentials from environment variables AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, access key "
@@ -441,7 +441,7 @@ def test_aws_default_only_in_the_metadata_db_is_not_read_and_the_fallback_says_s
         "Airflow connection 'aws_default' is not defined (looked in: environment variable "
         "AIRFLOW_CONN_AWS_DEFAULT: not defined). Calling AWS with boto3's default credential chain instead"
     ) in result.stderr
-    assert "The metadata database is not read" in result.stderr
+    assert "one kept only in the metadata database is not read" in result.stderr
     assert "(InvalidRequestException) Amazon Connect refuses to federate the account root" in result.stderr
 
 
