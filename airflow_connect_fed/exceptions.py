@@ -7,11 +7,6 @@ token.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from airflow_connect_fed._client.aws_error import AwsAnswer
-
 
 class ConnectFederationError(Exception):
     """Base class of every error raised by this provider."""
@@ -61,12 +56,11 @@ class ConnectApiError(ConnectFederationError):
         status_code: int | None = None,
         instance_id: str | None = None,
         request_id: str | None = None,
-        answer: AwsAnswer | None = None,
     ) -> None:
         super().__init__(message)
-        self.error_code = answer.code if answer else error_code
-        self.status_code = answer.status if answer else status_code
-        self.request_id = answer.request_id if answer else request_id
+        self.error_code = error_code
+        self.status_code = status_code
+        self.request_id = request_id
         self.instance_id = instance_id
 
 

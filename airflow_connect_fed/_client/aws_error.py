@@ -46,6 +46,10 @@ class AwsAnswer:
             parts.append(f"RequestId {self.request_id}")
         return f"{self.code} ({', '.join(parts)})" if parts else self.code
 
+    def fields(self) -> dict[str, Any]:
+        """``error_code``, ``status_code`` and ``request_id`` of a :class:`~airflow_connect_fed.exceptions.ConnectApiError`."""
+        return {"error_code": self.code, "status_code": self.status, "request_id": self.request_id}
+
     def without(self, secrets: Iterable[str]) -> AwsAnswer:
         """This answer with each of ``secrets`` in its message replaced by ``***``."""
         return AwsAnswer(self.code, _redacted(self.message, secrets), self.status, self.request_id)

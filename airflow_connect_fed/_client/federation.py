@@ -298,7 +298,7 @@ class FederationClient:
             raise exc.AssumeRoleError(
                 f"Could not assume role {role_arn} with session name {connect_user!r} for Connect user "
                 f"{connect_user!r}: {answer.label}: {answer.message.rstrip('.')}. {advice}",
-                answer=answer,
+                **answer.fields(),
             ) from error
         except BotoCoreError as error:
             raise _connection_error(error, None) from error
@@ -340,7 +340,7 @@ class FederationClient:
                 f"Amazon Connect refuses to federate the account root ({identity}) on instance "
                 f"{instance.instance_id!r} ({answer.label}). Use an IAM user, or a role session, whose name "
                 "matches a Connect user: set the connection's credentials or pass connect_user= and role_arn=.",
-                answer=answer,
+                **answer.fields(),
                 instance_id=instance.instance_id,
             )
         error_class, advice = _ERRORS.get(answer.code, (exc.ConnectApiError, ""))
@@ -349,7 +349,7 @@ class FederationClient:
         return error_class(
             f"GetFederationToken for instance {instance.instance_id!r} as {identity} failed{retried} with "
             f"{answer.label}: {answer.message} {advice}".rstrip(),
-            answer=answer,
+            **answer.fields(),
             instance_id=instance.instance_id,
         )
 

@@ -226,19 +226,17 @@ class GetFederationTokenOperator(_FederationOperator):
             return role_arn
         from botocore.exceptions import BotoCoreError, ClientError
 
-        from airflow_connect_fed._client.aws_error import AwsAnswer
+        from airflow_connect_fed._client.aws_error import AwsAnswer, describe
 
         try:
             return self.hook.caller_arn()
         except (ClientError, BotoCoreError) as error:
-            answer = AwsAnswer.of(error) if isinstance(error, ClientError) else None
-            detail = f"{answer.label}: {answer.message}" if answer else f"{type(error).__name__}: {error}"
+            fields = AwsAnswer.of(error).fields() if isinstance(error, ClientError) else {}
             raise AwsConnectionError(
-                f"STS GetCallerIdentity failed for connection {self.aws_conn_id!r}: {detail.rstrip('.')}. The "
-                "stored token records which identity requested it, so the operator asks STS first. Check the "
-                "connection's credentials, region and endpoint_url.",
-                error_code=type(error).__name__,
-                answer=answer,
+                f"STS GetCallerIdentity failed for connection {self.aws_conn_id!r}: {describe(error).rstrip('.')}. "
+                "The stored token records which identity requested it, so the operator asks STS first. Check "
+                "the connection's credentials, region and endpoint_url.",
+                **{"error_code": type(error).__name__, **fields},
             ) from error
 
 
