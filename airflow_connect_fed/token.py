@@ -2,18 +2,46 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
 from typing import Any
+from urllib.parse import urlsplit
 
-from airflow_connect_fed.exceptions import InvalidFederationTokenError, TokenInXComError
+from airflow_connect_fed.exceptions import InvalidFederationTokenError, InvalidInputError, TokenInXComError
 
 _CREDENTIAL_FIELDS = ("AccessToken", "AccessTokenExpiration", "RefreshToken", "RefreshTokenExpiration")
 _TOP_LEVEL_FIELDS = ("SignInUrl", "UserArn", "UserId")
 
 #: How long Connect's tokens live; no reuse window can be longer.
 TOKEN_LIFETIME = timedelta(hours=12)
+#: Where the sign-in form is posted, under the instance's URL.
+SIGN_IN_PATH = "/auth/sign-in"
+#: A path on the instance: one leading ``/``, then no whitespace, backslash or control character.
+_INSTANCE_PATH = re.compile(r"/(?!/)[^\s\\\x00-\x1f\x7f]*")
+
+
+@dataclass(frozen=True, repr=False)
+class SignInForm:
+    """The HTML form that signs a token's agent in to the Connect instance: POST ``fields`` to ``url``.
+
+    This is the form AWS's own sample posts (amazon-connect/video-call-escalation): ``credentials``
+    is the JSON of ``AccessToken``, ``AccessTokenExpiration``, ``RefreshToken`` and
+    ``RefreshTokenExpiration``, both expirations in epoch milliseconds, and ``destination`` is the
+    path on the instance to open once signed in (empty: the instance's default). ``fields`` holds
+    both tokens; ``repr()``/``str()`` show only the URL and the field names.
+    """
+
+    url: str
+    fields: Mapping[str, str]
+
+    def __repr__(self) -> str:
+        return f"SignInForm(url={self.url!r}, fields={sorted(self.fields)} (values hidden))"
+
+    __str__ = __repr__
 
 
 @dataclass(frozen=True)
@@ -117,6 +145,54 @@ class FederationToken:
     def is_valid(self, margin: timedelta = timedelta(0), now: datetime | None = None) -> bool:
         """Whether the access token stays valid for at least ``margin`` from ``now``."""
         return self.expires_in(now) > margin
+
+    def sign_in_form(self, destination: str = "") -> SignInForm:
+        """The form a browser posts to sign this token's agent in to the instance (see :class:`SignInForm`).
+
+        :param destination: the path on the instance to open once signed in, e.g. ``"/ccp-v2"``;
+            empty (the default, as in AWS's sample) leaves it to the instance.
+        :raises InvalidFederationTokenError: the token has expired, or its ``sign_in_url`` is not a URL.
+        :raises InvalidInputError: ``destination`` is not a path on the instance.
+        """
+        _check_destination(destination)
+        if not self.is_valid():
+            raise InvalidFederationTokenError(
+                f"The federation token of {self.user_arn} expired at {self.access_token_expiration.isoformat()}; "
+                "a sign-in form needs an unexpired one. Get a new token (e.g. with reuse_if_valid_for, which "
+                "fetches one when the stored token is about to expire)."
+            )
+        credentials = {
+            "AccessToken": self.access_token,
+            "AccessTokenExpiration": _epoch_milliseconds(self.access_token_expiration),
+            "RefreshToken": self.refresh_token,
+            "RefreshTokenExpiration": _epoch_milliseconds(self.refresh_token_expiration),
+        }
+        fields = {"credentials": json.dumps(credentials), "destination": destination}
+        return SignInForm(url=self._instance_url() + SIGN_IN_PATH, fields=MappingProxyType(fields))
+
+    def _instance_url(self) -> str:
+        """The instance's URL: ``sign_in_url`` up to its ``/auth/sign-in``, else its origin."""
+        parts = urlsplit(self.sign_in_url)
+        if parts.scheme not in ("https", "http") or not parts.netloc:
+            raise InvalidFederationTokenError(
+                f"The token's SignInUrl {self.sign_in_url!r} is not an http(s) URL, so it names no instance "
+                "to sign in to. Use the SignInUrl GetFederationToken returned."
+            )
+        path = parts.path.split(SIGN_IN_PATH, 1)[0] if SIGN_IN_PATH in parts.path else ""
+        return f"{parts.scheme}://{parts.netloc}{path.rstrip('/')}"
+
+
+def _check_destination(destination: object) -> None:
+    if destination == "" or (isinstance(destination, str) and _INSTANCE_PATH.fullmatch(destination)):
+        return
+    raise InvalidInputError(
+        f"destination {destination!r} is not a path on the Connect instance. Pass '' (the instance's "
+        "default) or a path that starts with a single '/', e.g. '/ccp-v2', with no scheme, host or whitespace."
+    )
+
+
+def _epoch_milliseconds(moment: datetime) -> int:
+    return round(moment.timestamp() * 1000)
 
 
 def _parse_timestamp(value: Any, name: str) -> datetime:

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from airflow_connect_fed.exceptions import InvalidFederationTokenError
+from airflow_connect_fed.exceptions import InvalidFederationTokenError, InvalidInputError
 from airflow_connect_fed.token import FederationToken
 from tests.fake_connect_api import ACCESS_TOKEN, INSTANCE_ID, REFRESH_TOKEN, success_body
 
@@ -141,3 +141,98 @@ def test_not_a_mapping():
 def test_frozen():
     with pytest.raises(AttributeError):
         make_token().access_token = "x"  # type: ignore[misc]
+
+
+# --- sign_in_form: the form AWS's sample posts to <instance>/auth/sign-in -----------------------------
+
+
+def token_at(sign_in_url: str, expires: datetime | None = None) -> FederationToken:
+    expires = expires or datetime.now(UTC) + timedelta(hours=12)
+    return FederationToken(
+        access_token="ACCESS-TOKEN-FOR-THE-FORM-0001",
+        access_token_expiration=expires,
+        refresh_token="REFRESH-TOKEN-FOR-THE-FORM-0002",
+        refresh_token_expiration=expires + timedelta(hours=12),
+        sign_in_url=sign_in_url,
+        user_arn="arn:aws:connect:us-east-1:123456789012:instance/i-1/agent/u-1",
+        user_id="u-1",
+        instance_id="i-1",
+    )
+
+
+def test_sign_in_form_fields_are_the_samples():
+    expires = datetime(2031, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
+    form = token_at("https://example.my.connect.aws/auth/sign-in?x=1", expires).sign_in_form()
+    assert form.url == "https://example.my.connect.aws/auth/sign-in"
+    assert sorted(form.fields) == ["credentials", "destination"]
+    assert form.fields["destination"] == ""
+    assert json.loads(form.fields["credentials"]) == {
+        "AccessToken": "ACCESS-TOKEN-FOR-THE-FORM-0001",
+        "AccessTokenExpiration": 1925089445678,
+        "RefreshToken": "REFRESH-TOKEN-FOR-THE-FORM-0002",
+        "RefreshTokenExpiration": 1925132645678,
+    }
+    assert json.loads(form.fields["credentials"])["AccessTokenExpiration"] == round(
+        expires.timestamp() * 1000
+    )
+
+
+@pytest.mark.parametrize(
+    ("sign_in_url", "url"),
+    [
+        ("https://example.my.connect.aws/auth/sign-in", "https://example.my.connect.aws/auth/sign-in"),
+        (
+            "https://example.awsapps.com/connect/auth/sign-in?s=1",
+            "https://example.awsapps.com/connect/auth/sign-in",
+        ),
+        ("http://127.0.0.1:5000/connect/i-1/auth/sign-in", "http://127.0.0.1:5000/connect/i-1/auth/sign-in"),
+        ("https://example.my.connect.aws/other/page", "https://example.my.connect.aws/auth/sign-in"),
+    ],
+)
+def test_sign_in_form_posts_to_the_instances_sign_in(sign_in_url, url):
+    assert token_at(sign_in_url).sign_in_form("/ccp-v2").url == url
+
+
+def test_sign_in_form_destination_is_a_path_on_the_instance():
+    form = token_at("https://example.my.connect.aws/auth/sign-in").sign_in_form("/ccp-v2#/chat")
+    assert form.fields["destination"] == "/ccp-v2#/chat"
+
+
+@pytest.mark.parametrize(
+    "destination",
+    ["https://elsewhere", "//host/ccp-v2", " /ccp-v2", "/ccp v2", "/ccp-v2\n", "ccp-v2", "\\\\host", None],
+)
+def test_sign_in_form_refuses_a_destination_off_the_instance(destination):
+    with pytest.raises(InvalidInputError, match="is not a path on the Connect instance") as raised:
+        token_at("https://example.my.connect.aws/auth/sign-in").sign_in_form(destination)
+    assert repr(destination) in str(raised.value)
+
+
+def test_sign_in_form_refuses_an_expired_token():
+    expired = token_at(
+        "https://example.my.connect.aws/auth/sign-in", datetime.now(UTC) - timedelta(seconds=1)
+    )
+    with pytest.raises(
+        InvalidFederationTokenError, match=r"expired at .*; a sign-in form needs an unexpired one"
+    ) as e:
+        expired.sign_in_form()
+    assert "ACCESS-TOKEN-FOR-THE-FORM" not in str(e.value)
+
+
+@pytest.mark.parametrize("sign_in_url", ["not a url", "ftp://example/auth/sign-in", "https:///auth/sign-in"])
+def test_sign_in_form_refuses_a_sign_in_url_that_names_no_instance(sign_in_url):
+    with pytest.raises(InvalidFederationTokenError, match="is not an http\\(s\\) URL"):
+        token_at(sign_in_url).sign_in_form()
+
+
+def test_sign_in_form_shows_no_token():
+    form = token_at("https://example.my.connect.aws/auth/sign-in").sign_in_form()
+    for shown in (repr(form), str(form), f"{form}"):
+        assert "ACCESS-TOKEN-FOR-THE-FORM" not in shown
+        assert "REFRESH-TOKEN-FOR-THE-FORM" not in shown
+    assert repr(form) == (
+        "SignInForm(url='https://example.my.connect.aws/auth/sign-in', fields=['credentials', 'destination'] "
+        "(values hidden))"
+    )
+    with pytest.raises(TypeError):
+        form.fields["destination"] = "/elsewhere"  # type: ignore[index]
