@@ -40,14 +40,16 @@ from amazon_connect_emulator.identity import (
     signing_scope,
 )
 from amazon_connect_emulator.seed import INSTANCE_ROUTE, check_instance_id
+from amazon_connect_emulator.sign_in import PREFIX as SIGN_IN_PREFIX
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
     from amazon_connect_emulator.counters import FederationCounters, Outcome
-    from amazon_connect_emulator.directory import InstanceKey, UserDirectory
+    from amazon_connect_emulator.directory import ConnectUser, InstanceKey, UserDirectory
     from amazon_connect_emulator.faults import FaultInjector
     from amazon_connect_emulator.quota import Quota
+    from amazon_connect_emulator.sign_in import SignIns
 
 logger = logging.getLogger(__name__)
 
@@ -129,8 +131,10 @@ class ConnectApi:
         counters: FederationCounters,
         root_access_key: str,
         token_ttl: int,
+        sign_ins: SignIns,
     ) -> None:
         self._moto_app = moto_app
+        self._sign_ins = sign_ins
         self._users = users
         self._quota = quota
         self._faults = faults
@@ -148,6 +152,8 @@ class ConnectApi:
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == INSTANCE_ROUTE:
             return self._respond_seed(Request(environ))(environ, start_response)
+        if str(environ.get("PATH_INFO", "")).startswith(SIGN_IN_PREFIX):
+            return self._sign_ins.respond(Request(environ))(environ, start_response)
         scope = signing_scope(environ.get("HTTP_AUTHORIZATION"))
         if scope is not None:
             self._counters.record_request(scope.service)
@@ -298,7 +304,7 @@ class ConnectApi:
                 f"User {user.username!r} federated earlier through {bound}; "
                 f"federating through {caller.federation_principal} is not allowed",
             )
-        return self._token(instance, user.id, user.arn)
+        return self._token(request.host_url, instance, user)
 
     def _admit(self, account_id: str, region: str) -> None:
         """Apply the quota, then fault injection, before the request is looked at."""
@@ -314,18 +320,20 @@ class ConnectApi:
                 f"Injected fault (fault_rate={self._faults.rate:g}); retry the request",
             )
 
-    def _token(self, instance: Instance, user_id: str, user_arn: str) -> dict[str, Any]:
+    def _token(self, host_url: str, instance: Instance, user: ConnectUser) -> dict[str, Any]:
         expires = round(time.time() + self._token_ttl, 3)
+        credentials = {
+            "AccessToken": secrets.token_urlsafe(48),
+            "AccessTokenExpiration": expires,
+            "RefreshToken": secrets.token_urlsafe(48),
+            "RefreshTokenExpiration": expires,
+        }
+        self._sign_ins.issue(instance.id, user.username, credentials)
         return {
-            "Credentials": {
-                "AccessToken": secrets.token_urlsafe(48),
-                "AccessTokenExpiration": expires,
-                "RefreshToken": secrets.token_urlsafe(48),
-                "RefreshTokenExpiration": expires,
-            },
-            "SignInUrl": f"{instance.instance_access_url}/auth/sign-in",
-            "UserArn": user_arn,
-            "UserId": user_id,
+            "Credentials": credentials,
+            "SignInUrl": f"{self._sign_ins.instance_url(host_url, instance.id)}/auth/sign-in",
+            "UserArn": user.arn,
+            "UserId": user.id,
         }
 
     @staticmethod

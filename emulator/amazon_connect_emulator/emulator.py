@@ -37,6 +37,7 @@ from amazon_connect_emulator.seed import (
     federation_trust_policy,
     seed,
 )
+from amazon_connect_emulator.sign_in import SignIns
 from amazon_connect_emulator.token_bucket import DEFAULT_BURST, DEFAULT_REQUESTS_PER_SECOND
 
 if TYPE_CHECKING:
@@ -114,6 +115,7 @@ class ConnectEmulator:
         self._faults = FaultInjector(fault_rate, seed)
         self._users = UserDirectory()
         self._counters = FederationCounters()
+        self._sign_ins = SignIns()
         self._boto_session = boto3.session.Session()
         self._boto_lock = threading.Lock()
         self._federator: AwsCredentials | None = None
@@ -134,6 +136,7 @@ class ConnectEmulator:
             counters=self._counters,
             root_access_key=self._root_access_key,
             token_ttl=self._token_ttl,
+            sign_ins=self._sign_ins,
         )
         handler = MotoRequestHandler if self._log_requests else _QuietRequestHandler
         with _listening_socket(self._host, self._port) as listener:
@@ -204,6 +207,7 @@ class ConnectEmulator:
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
             response.read()
         self._users.clear()
+        self._sign_ins.clear()
         self._federator = None
         self._counters.reset()
         requests_per_second, burst, fault_rate = self._initial_limits

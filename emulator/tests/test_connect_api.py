@@ -22,6 +22,7 @@ from amazon_connect_emulator.counters import FederationCounters, FederationCount
 from amazon_connect_emulator.directory import UserDirectory
 from amazon_connect_emulator.faults import FaultInjector
 from amazon_connect_emulator.quota import Quota
+from amazon_connect_emulator.sign_in import SignIns
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -70,7 +71,9 @@ def test_federation_for_an_assumed_role_session(
     assert first["UserArn"] == (
         f"arn:aws:connect:us-east-1:123456789012:instance/{agent.instance['id']}/agent/{agent.user['id']}"
     )
-    assert first["SignInUrl"] == "https://emulator-test.my.connect.aws/auth/sign-in"
+    assert (
+        first["SignInUrl"] == f"{connect_emulator.endpoint_url}/connect/{agent.instance['id']}/auth/sign-in"
+    )
     credentials = first["Credentials"]
     for name in ("AccessTokenExpiration", "RefreshTokenExpiration"):
         assert abs(credentials[name].timestamp() - (time.time() + 43200)) < 60
@@ -362,6 +365,7 @@ def middleware(
         counters=counters,
         root_access_key=ROOT_KEY,
         token_ttl=60,
+        sign_ins=SignIns(),
     )
     return Client(api)
 

@@ -83,7 +83,7 @@ def test_success_output(
     assert (
         output["UserArn"] == f"arn:aws:connect:us-east-1:123456789012:instance/{instance_id}/agent/{user_id}"
     )
-    assert output["SignInUrl"] == "https://cli-test.my.connect.aws/auth/sign-in"
+    assert output["SignInUrl"] == f"{connect_emulator.endpoint_url}/connect/{instance_id}/auth/sign-in"
     credentials_out = output["Credentials"]
     assert len(credentials_out["AccessToken"]) >= 40
     assert credentials_out["AccessToken"] != credentials_out["RefreshToken"]

@@ -47,6 +47,11 @@ class Federation:
     def endpoint_url(self) -> str:
         return self.emulator.endpoint_url
 
+    @property
+    def sign_in_url(self) -> str:
+        """The SignInUrl the emulator hands out: the instance's pages on its own endpoint."""
+        return f"{self.endpoint_url}/connect/{self.instance_id}/auth/sign-in"
+
     def connection(
         self, conn_id: str, credentials: dict[str, str] | None = None, **extra: object
     ) -> dict[str, str]:

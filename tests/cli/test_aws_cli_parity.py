@@ -66,7 +66,7 @@ def test_sign_in_url(cli, federation, agent_conn, aws_env, output):
     options = ("--query", "SignInUrl", "--output", output)
     ours, theirs = connect_fed(cli, federation, *options), aws(federation, aws_env, *options)
     assert ours == theirs
-    assert theirs.strip().strip('"') == "https://cli-test.my.connect.aws/auth/sign-in"
+    assert theirs.strip().strip('"') == federation.sign_in_url
 
 
 @pytest.mark.parametrize("output", ["text", "json"])

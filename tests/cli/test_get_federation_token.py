@@ -36,7 +36,7 @@ class TestOutput:
         assert list(response) == ["UserId", "UserArn", "Credentials", "SignInUrl"]
         assert response["UserId"] == federation.user_id
         assert response["UserArn"] == f"{federation.instance_arn}/agent/{federation.user_id}"
-        assert response["SignInUrl"] == "https://cli-test.my.connect.aws/auth/sign-in"
+        assert response["SignInUrl"] == federation.sign_in_url
         credentials = response["Credentials"]
         assert credentials["AccessToken"] == credentials["RefreshToken"] == REDACTED
         for name in ("AccessTokenExpiration", "RefreshTokenExpiration"):
@@ -49,7 +49,7 @@ class TestOutput:
         assert code == 0
         top, credentials = (line.split("\t") for line in out.splitlines())
         assert top == [
-            "https://cli-test.my.connect.aws/auth/sign-in",
+            federation.sign_in_url,
             f"{federation.instance_arn}/agent/{federation.user_id}",
             federation.user_id,
         ]
@@ -71,7 +71,7 @@ class TestOutput:
             for cells in ([c.strip() for c in line.strip("|").split("|")] for line in lines)
             if len(cells) == 2
         }
-        assert rows["SignInUrl"] == "https://cli-test.my.connect.aws/auth/sign-in"
+        assert rows["SignInUrl"] == federation.sign_in_url
         assert rows["UserId"] == federation.user_id
         assert rows["AccessToken"] == rows["RefreshToken"] == REDACTED
         assert in_twelve_hours(rows["AccessTokenExpiration"])
@@ -98,9 +98,10 @@ class TestOutput:
             cli, federation, "--conn-id", agent_conn, "--query", "[SignInUrl, UserId]", "--output", "table"
         )
         assert code == 0
+        width = len(federation.sign_in_url)
         assert out.splitlines()[3:5] == [
-            "|  https://cli-test.my.connect.aws/auth/sign-in  |",
-            f"|  {federation.user_id}          |",
+            f"|  {federation.sign_in_url}  |",
+            f"|  {federation.user_id.ljust(width)}  |",
         ]
 
     def test_query_without_match_prints_null(self, cli, federation, agent_conn):
