@@ -28,9 +28,10 @@ def test_no_import_errors(dagbag):
         "example_connect_federation_agents_mapped",
         "example_connect_federation_secrets",
         "example_connect_federation_session",
+        "example_connect_federation_sign_in",
         "example_connect_federation_xcom",
     ]
-    assert len(files) == 3
+    assert len(files) == 4
 
 
 def test_xcom_example(dagbag):

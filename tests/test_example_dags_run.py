@@ -8,12 +8,15 @@ from pathlib import Path
 
 import pytest
 
+from airflow_connect_fed import secret_key_for
 from airflow_connect_fed.token import FederationToken
 from amazon_connect_emulator import ConnectEmulator
 from amazon_connect_emulator.airflow_sandbox import AirflowSandbox
 
 pytestmark = pytest.mark.integration
 EXAMPLES = Path(__file__).parents[1] / "dags_examples"
+#: Real instances name agents by e-mail address.
+SIGN_IN_AGENT = "agent.one@example.com"
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +26,7 @@ def run(tmp_path_factory):
         emulator.reset()  # moto's state is per process: start from empty accounts
         instance = emulator.create_instance("examples")
         role_arn = emulator.create_federation_role()
-        for agent in ("agent-1", "agent-2", "agent-3"):
+        for agent in ("agent-1", "agent-2", "agent-3", SIGN_IN_AGENT):
             emulator.create_user(instance["id"], agent)
         sandbox = AirflowSandbox(
             emulator,
@@ -52,6 +55,16 @@ def run(tmp_path_factory):
         federations = emulator.counters.totals().succeeded
         dags_test("example_connect_federation_agents")
         dags_test("example_connect_federation_agents_mapped")
+        artifacts = tmp_path_factory.mktemp("browser")
+        sign_in = sandbox.dags_test(
+            "example_connect_federation_sign_in",
+            env={"CONNECT_AGENT": SIGN_IN_AGENT, "CONNECT_BROWSER_ARTIFACTS": str(artifacts)},
+        )
+        outputs["example_connect_federation_sign_in"] = [sign_in.stdout + sign_in.stderr]
+        sign_in_secret = f"airflow/variables/{secret_key_for(SIGN_IN_AGENT)}"
+        sign_in_token = FederationToken.from_dict(
+            json.loads(sm.get_secret_value(SecretId=sign_in_secret)["SecretString"])
+        )
         agent_versions = {
             agent: len(
                 sm.list_secret_version_ids(
@@ -68,6 +81,11 @@ def run(tmp_path_factory):
             "agent_versions": agent_versions,
             "federations": federations,
             "instance_id": instance["id"],
+            "sign_in": {
+                "token": sign_in_token,
+                "artifacts": artifacts,
+                "endpoint_url": emulator.endpoint_url,
+            },
         }
 
 
@@ -168,3 +186,28 @@ def test_mapped_agents_example_writes_per_agent_secrets(run):
     assert run["agent_versions"] == {"agent-1": 2, "agent-3": 2}
     pools = _rows(sandbox, "SELECT pool FROM task_instance WHERE task_id = 'refresh_agent_token'")
     assert {pool for (pool,) in pools} == {"connect_federation"}
+
+
+def test_sign_in_example_signs_the_agent_in_with_headless_chromium(run):
+    sandbox, token = run["sandbox"], run["sign_in"]["token"]
+    [output] = run["outputs"]["example_connect_federation_sign_in"]
+    assert f"{SIGN_IN_AGENT} signed in: the browser landed on " in output
+    [result] = _xcom(sandbox, "example_connect_federation_sign_in", "sign_in_agent")
+    assert result["agent"] == SIGN_IN_AGENT
+    assert result["landed_on"] == f"{run['sign_in']['endpoint_url']}/connect/{run['instance_id']}/ccp-v2"
+    assert result["user_arn"] == token.user_arn
+    artifacts = run["sign_in"]["artifacts"]
+    assert (artifacts / "signed-in.png").read_bytes().startswith(b"\x89PNG")
+    assert (artifacts / "profile").is_dir()
+
+
+def test_sign_in_example_leaves_no_token_in_the_browsers_files_the_logs_or_the_db(run):
+    sandbox, token = run["sandbox"], run["sign_in"]["token"]
+    secrets = (token.access_token.encode(), token.refresh_token.encode())
+    files = [path for path in run["sign_in"]["artifacts"].rglob("*") if path.is_file()]
+    files += [path for path in sandbox.home.rglob("*") if path.is_file()]
+    assert len(files) > 20  # the profile, the driver's log, the screenshot, Airflow's DB and task logs
+    leaked = [str(path) for path in files for secret in secrets if secret in path.read_bytes()]
+    assert leaked == []
+    for output in run["outputs"]["example_connect_federation_sign_in"]:
+        assert all(secret.decode() not in output for secret in secrets)
