@@ -1,4 +1,4 @@
-"""Test-wide setup: an isolated AIRFLOW_HOME, no real AWS credentials, and a fake Connect federation API."""
+"""Test-wide setup: an isolated AIRFLOW_HOME, no real AWS credentials, and the emulator connection ``emu``."""
 
 from __future__ import annotations
 
@@ -23,8 +23,6 @@ os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
 os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
 os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
 
-pytest_plugins = ["tests.fake_connect_api"]
-
 
 @pytest.fixture
 def log_messages(caplog):
@@ -41,3 +39,14 @@ def emu_connection(connect_emulator, monkeypatch):
     for name, value in connect_emulator.airflow_env("emu", **credentials).items():
         monkeypatch.setenv(name, value)
     return credentials
+
+
+@pytest.fixture
+def emu_instance(connect_emulator, emu_connection):
+    """The emulator, seeded: instance ``INSTANCE_ID`` with Connect users ``agent-1`` and ``airflow-worker``
+    (connection ``emu``'s IAM user), role ``ConnectFederation``; counters zeroed after the seeding."""
+    from tests.federation_answers import INSTANCE_ID
+
+    connect_emulator.seed(instance_id=INSTANCE_ID, users=["agent-1", "airflow-worker"])
+    connect_emulator.counters.reset()
+    return connect_emulator

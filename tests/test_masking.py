@@ -7,7 +7,7 @@ import secrets
 import pytest
 
 from airflow_connect_fed import masking
-from tests.fake_connect_api import success_body
+from tests.federation_answers import success_body
 from tests.masker import redact
 
 
@@ -46,7 +46,10 @@ def test_a_failure_to_register_propagates_and_is_tried_again(monkeypatch):
     assert calls == [[value]]
 
 
-def test_a_failure_to_register_fails_the_operator_before_the_token_is_stored(monkeypatch, federation_api):
+def test_a_failure_to_register_fails_the_operator_before_the_token_is_stored(monkeypatch):
+    from botocore.stub import Stubber
+    from moto import mock_aws
+
     from airflow_connect_fed.destinations import TokenDestination
     from airflow_connect_fed.operators.federation_token import GetFederationTokenOperator
 
@@ -68,12 +71,15 @@ def test_a_failure_to_register_fails_the_operator_before_the_token_is_stored(mon
     monkeypatch.setattr("airflow.sdk.log.mask_secret", broken)
     body = success_body()
     body["Credentials"].update(AccessToken=fresh(), RefreshToken=fresh())  # never registered before
-    federation_api.answers.append((200, body, {}))
     op = GetFederationTokenOperator(
         task_id="t", instance_id="i-1", destination=Recorder(), aws_conn_id=None, region_name="us-east-1"
     )
-    with pytest.raises(RuntimeError, match="cannot tell the supervisor"):
-        op.execute({})
+    # Stubber on the hook's own Connect client; moto answers the GetCallerIdentity naming the requester.
+    with mock_aws(), Stubber(op.hook.conn) as stub:
+        stub.add_response("get_federation_token", body, {"InstanceId": "i-1"})
+        with pytest.raises(RuntimeError, match="cannot tell the supervisor"):
+            op.execute({})
+        stub.assert_no_pending_responses()
     assert Recorder.texts == []
 
 

@@ -11,16 +11,18 @@ from airflow_connect_fed import load_federation_token
 from airflow_connect_fed.destinations import DESTINATIONS
 from airflow_connect_fed.exceptions import InvalidFederationTokenError
 from airflow_connect_fed.token import FederationToken
-from tests.fake_connect_api import ACCESS_TOKEN, INSTANCE_ID, REFRESH_TOKEN, success_body
+from tests.federation_answers import ACCESS_TOKEN, INSTANCE_ID, REFRESH_TOKEN, success_body
 from tests.masker import redact
-from tests.operators.test_federation_token import xcom_operator
+from tests.operators.test_federation_token import answered, xcom_operator
 
 
 class TestLoadFederationToken:
-    def test_from_json_text(self, federation_api):
+    def test_from_json_text(self):
         import json
 
-        value = xcom_operator().execute({})
+        op = xcom_operator()
+        with answered(op):
+            value = op.execute({})
         assert load_federation_token(json.dumps(value)).access_token == ACCESS_TOKEN
 
     @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import pytest
 
 from airflow_connect_fed.exceptions import InvalidFederationTokenError, InvalidInputError
 from airflow_connect_fed.token import FederationToken
-from tests.fake_connect_api import ACCESS_TOKEN, INSTANCE_ID, REFRESH_TOKEN, success_body
+from tests.federation_answers import ACCESS_TOKEN, INSTANCE_ID, REFRESH_TOKEN, success_body
 
 EXPIRES = datetime(2030, 5, 6, 7, 8, 9, tzinfo=UTC)
 

@@ -12,7 +12,7 @@ import pytest
 from moto import mock_aws
 
 from airflow_connect_fed._client.sensitive import protect, wire_debug_enabled
-from tests.fake_connect_api import ACCOUNT, success_body
+from tests.federation_answers import ACCOUNT, success_body
 from tests.masker import redact
 
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/ConnectFederation"

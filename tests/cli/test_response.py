@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from airflow_connect_fed.cli.response import OPERATION, REDACTED, response_of
 from airflow_connect_fed.token import FederationToken
-from tests.fake_connect_api import ACCESS_TOKEN, INSTANCE_ID, REFRESH_TOKEN
+from tests.federation_answers import ACCESS_TOKEN, INSTANCE_ID, REFRESH_TOKEN
 
 USER_ARN = f"arn:aws:connect:us-east-1:123456789012:instance/{INSTANCE_ID}/agent/agent-1-id"
 TOKEN = FederationToken(

@@ -9,7 +9,7 @@ import pytest
 from moto import mock_aws
 
 from airflow_connect_fed.token import FederationToken
-from tests.fake_connect_api import ACCESS_TOKEN, REFRESH_TOKEN, success_body
+from tests.federation_answers import ACCESS_TOKEN, REFRESH_TOKEN, success_body
 
 SM_BACKEND = "airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend"
 SSM_BACKEND = "airflow.providers.amazon.aws.secrets.systems_manager.SystemsManagerParameterStoreBackend"

@@ -16,7 +16,7 @@ from airflow_connect_fed.destinations import SecretsBackendDestination
 from airflow_connect_fed.destinations.secrets_backend import PER_KEY_KWARGS_SINCE, task_backend
 from airflow_connect_fed.exceptions import InvalidDestinationError, TokenReadError
 from tests.destinations.conftest import SM_BACKEND, SSM_BACKEND, no_token_in, token
-from tests.fake_connect_api import ACCESS_TOKEN
+from tests.federation_answers import ACCESS_TOKEN
 
 SUBCLASS = f"{__name__}.CachingSecretsManagerBackend"
 OPTIONS = {

@@ -18,7 +18,7 @@ from airflow_connect_fed.exceptions import (
     TokenReadError,
 )
 from tests.destinations.conftest import no_token_in, refuse, token
-from tests.fake_connect_api import ACCESS_TOKEN
+from tests.federation_answers import ACCESS_TOKEN
 
 
 class TestSecretsManager:

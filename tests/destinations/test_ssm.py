@@ -16,7 +16,7 @@ from airflow_connect_fed.exceptions import (
     InvalidDestinationError,
 )
 from tests.destinations.conftest import no_token_in, refuse, token
-from tests.fake_connect_api import REFRESH_TOKEN
+from tests.federation_answers import REFRESH_TOKEN
 
 
 class TestSsm:

@@ -1,16 +1,20 @@
+"""ConnectFederationHook: answer and error translation with botocore's Stubber (STS on moto); what needs
+botocore's whole pipeline (requests sent, retries, signing, the Connect user an identity maps to) over
+HTTP against the emulator."""
+
 from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from functools import partial
 
-import boto3
 import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
 from airflow_connect_fed import exceptions as exc
 from airflow_connect_fed.hooks.connect_federation import ConnectFederationHook
-from tests.fake_connect_api import ACCESS_TOKEN, ACCOUNT, INSTANCE_ID, REFRESH_TOKEN, success_body
+from tests.federation_answers import ACCESS_TOKEN, ACCOUNT, INSTANCE_ID, REFRESH_TOKEN, success_body
 
 INSTANCE_ARN = f"arn:aws:connect:eu-west-2:{ACCOUNT}:instance/{INSTANCE_ID}"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/ConnectFederation"
@@ -19,6 +23,12 @@ ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/ConnectFederation"
 def make_hook(**kwargs) -> ConnectFederationHook:
     kwargs.setdefault("region_name", "us-east-1")
     return ConnectFederationHook(aws_conn_id=None, **kwargs)
+
+
+def emu_hook(**kwargs) -> ConnectFederationHook:
+    """A hook on connection ``emu``: IAM user ``airflow-worker`` with every service on the emulator."""
+    kwargs.setdefault("region_name", "us-east-1")
+    return ConnectFederationHook(aws_conn_id="emu", **kwargs)
 
 
 def stubbed(hook: ConnectFederationHook) -> Stubber:
@@ -69,16 +79,29 @@ class TestGetFederationToken:
             hook.get_federation_token(INSTANCE_ID)
         assert redact(f"a {ACCESS_TOKEN} b {REFRESH_TOKEN}") == "a *** b ***"
 
-    def test_arn_is_called_by_id_in_its_region(self, federation_api):
-        token = ConnectFederationHook(aws_conn_id=None).get_federation_token(INSTANCE_ARN)
-        (request,) = federation_api.requests
-        assert request.url == f"https://connect.eu-west-2.amazonaws.com/user/federate/{INSTANCE_ID}"
+    def test_arn_is_called_by_id_in_its_region(self, connect_emulator, emu_connection):
+        from amazon_connect_emulator.seed import seed
+
+        # The instance exists in eu-west-2 only; connection emu's own region is us-east-1.
+        seed(
+            connect_emulator.endpoint_url,
+            region="eu-west-2",
+            instance_id=INSTANCE_ID,
+            users=["airflow-worker"],
+        )
+        connect_emulator.counters.reset()
+        token = ConnectFederationHook(aws_conn_id="emu").get_federation_token(INSTANCE_ARN)
+        # One request, signed for eu-west-2 (the emulator routes on the SigV4 scope, as AWS on the host),
+        # naming the instance by id: the ARN itself would be ResourceNotFoundException.
+        assert connect_emulator.counters.totals().received == 1
+        assert connect_emulator.counters.for_instance(INSTANCE_ID).succeeded == 1
+        assert token.user_arn.startswith(f"{INSTANCE_ARN}/agent/")
         assert token.instance_id == INSTANCE_ID
 
-    def test_arn_region_must_match_explicit_region(self, federation_api):
+    def test_arn_region_must_match_explicit_region(self, emu_instance):
         with pytest.raises(exc.InvalidInstanceIdError, match="'eu-west-2' but region_name is 'us-east-1'"):
-            make_hook(region_name="us-east-1").get_federation_token(INSTANCE_ARN)
-        assert federation_api.requests == []
+            emu_hook(region_name="us-east-1").get_federation_token(INSTANCE_ARN)
+        assert emu_instance.counters.requests() == 0
 
     @pytest.mark.parametrize(
         ("instance_id", "message"),
@@ -92,11 +115,11 @@ class TestGetFederationToken:
             (f"{INSTANCE_ARN}/queue/Q1", "contains whitespace or '/'"),
         ],
     )
-    def test_bad_instance_id_fails_before_any_call(self, federation_api, instance_id, message):
+    def test_bad_instance_id_fails_before_any_call(self, emu_instance, instance_id, message):
         with pytest.raises(exc.InvalidInstanceIdError, match=message) as raised:
-            make_hook().get_federation_token(instance_id)
+            emu_hook().get_federation_token(instance_id)
         assert isinstance(raised.value, ValueError)
-        assert federation_api.requests == []
+        assert emu_instance.counters.requests() == 0
 
     @pytest.mark.parametrize(
         ("user", "message"),
@@ -108,45 +131,61 @@ class TestGetFederationToken:
             ("agënt", "'agënt' cannot be"),
         ],
     )
-    def test_bad_connect_user_fails_before_any_call(self, federation_api, user, message):
+    def test_bad_connect_user_fails_before_any_call(self, emu_instance, user, message):
         with pytest.raises(exc.InvalidConnectUserError, match=message):
-            make_hook().get_federation_token(INSTANCE_ID, connect_user=user, role_arn=ROLE_ARN)
-        assert federation_api.requests == []
+            emu_hook().get_federation_token(INSTANCE_ID, connect_user=user, role_arn=ROLE_ARN)
+        assert emu_instance.counters.requests() == 0
 
-    def test_connect_user_needs_role_arn(self, federation_api):
+    def test_connect_user_needs_role_arn(self, emu_instance):
         with pytest.raises(exc.InvalidConnectUserError, match=r"'agent-1' needs role_arn.*got role_arn=None"):
-            make_hook().get_federation_token(INSTANCE_ID, connect_user="agent-1")
-        assert federation_api.requests == []
+            emu_hook().get_federation_token(INSTANCE_ID, connect_user="agent-1")
+        assert emu_instance.counters.requests() == 0
 
-    def test_role_arn_needs_connect_user(self, federation_api):
+    def test_role_arn_needs_connect_user(self, emu_instance):
         with pytest.raises(exc.InvalidConnectUserError, match="without connect_user"):
-            make_hook().get_federation_token(INSTANCE_ID, role_arn=ROLE_ARN)
-        assert federation_api.requests == []
+            emu_hook().get_federation_token(INSTANCE_ID, role_arn=ROLE_ARN)
+        assert emu_instance.counters.requests() == 0
 
 
-@mock_aws
 class TestConnectUser:
-    def test_assumes_role_with_the_username_as_session_name(self, federation_api):
-        iam = boto3.client("iam")
-        iam.create_role(RoleName="ConnectFederation", AssumeRolePolicyDocument="{}")
-        token = make_hook().get_federation_token(INSTANCE_ID, connect_user="Agent.One", role_arn=ROLE_ARN)
-        assert token.access_token == ACCESS_TOKEN
-        (key,) = federation_api.access_keys()
-        # The Connect call is signed with the assumed-role session, not the caller's own key.
-        assert key != "AKIAUNITTESTCALLER00"
-        assert key.startswith("ASIA")
+    def test_assumes_role_with_the_username_as_session_name(self, emu_instance):
+        agent = emu_instance.create_user(INSTANCE_ID, "Agent.One")
+        token = emu_hook().get_federation_token(INSTANCE_ID, connect_user="Agent.One", role_arn=ROLE_ARN)
+        # The Connect call is signed with the assumed-role session Agent.One, not the caller's own key:
+        # that key's identity is the IAM user airflow-worker, whose Connect user exists too.
+        assert (token.user_arn, token.user_id) == (agent["arn"], agent["id"])
+        assert token.access_token
+        assert emu_instance.counters.requests("sts") == 1  # the AssumeRole
+        assert emu_instance.counters.totals().succeeded == 1
 
-    def test_assume_role_failure_names_role_and_user(self, federation_api):
-        federation_api.assume_role_error = "User is not authorized to perform: sts:AssumeRole"
-        with pytest.raises(exc.AssumeRoleError) as raised:
-            make_hook().get_federation_token(INSTANCE_ID, connect_user="agent-1", role_arn=ROLE_ARN)
+    def test_assume_role_failure_names_role_and_user(self, emu_instance):
+        from moto.core import enable_iam_authentication
+
+        # moto checks IAM policies while enabled: airflow-worker has none allowing sts:AssumeRole.
+        with enable_iam_authentication(), pytest.raises(exc.AssumeRoleError) as raised:
+            emu_hook().get_federation_token(INSTANCE_ID, connect_user="agent-1", role_arn=ROLE_ARN)
         message = str(raised.value)
         assert ROLE_ARN in message
         assert "Connect user 'agent-1'" in message
-        assert "AccessDenied: User is not authorized to perform: sts:AssumeRole" in message
+        assert (
+            f"AccessDenied: User: arn:aws:iam::{ACCOUNT}:user/airflow-worker is not authorized to perform: "
+            "sts:AssumeRole. Check" in message
+        )
         assert "trust policy" in message
         assert raised.value.status_code == 403
-        assert federation_api.requests == []
+        assert emu_instance.counters.requests("sts") == 1
+        assert emu_instance.counters.requests("connect") == 0
+
+    def test_a_root_connection_is_told_to_use_an_iam_identity(self, emu_instance, monkeypatch):
+        root_connection(emu_instance, monkeypatch)
+        with pytest.raises(exc.AssumeRoleError) as raised:
+            emu_hook().get_federation_token(INSTANCE_ID, connect_user="agent-1", role_arn=ROLE_ARN)
+        assert (
+            "AccessDenied: Roles may not be assumed by root accounts. Give the connection an IAM user's or "
+            "role's keys" in str(raised.value)
+        )
+        assert raised.value.status_code == 403
+        assert emu_instance.counters.requests("connect") == 0
 
 
 class TestErrors:
@@ -212,42 +251,97 @@ class TestErrors:
             make_hook().get_federation_token(INSTANCE_ID)
 
 
-class TestRetries:
-    @pytest.mark.parametrize(
-        ("status", "code"),
-        [(500, "InternalServiceException"), (429, "ThrottlingException"), (503, "ServiceUnavailable")],
-    )
-    def test_transient_errors_are_retried_then_succeed(self, federation_api, status, code, monkeypatch):
-        monkeypatch.setattr("botocore.retries.standard.ExponentialBackoff.delay_amount", lambda *a: 0)
-        federation_api.fail(status, code, "try again", times=2)
-        federation_api.succeed()
-        token = make_hook().get_federation_token(INSTANCE_ID)
-        assert token.access_token == ACCESS_TOKEN
-        assert len(federation_api.requests) == 3
+def no_backoff(monkeypatch, then=None, at_retry=0):
+    """botocore's retry backoff without the wait; ``then()`` runs when the ``at_retry``-th retry is due."""
+    retries = []
 
-    def test_retries_are_bounded(self, federation_api, monkeypatch):
-        monkeypatch.setattr("botocore.retries.standard.ExponentialBackoff.delay_amount", lambda *a: 0)
-        federation_api.fail(500, "InternalServiceException", "down", times=10)
+    def delay_amount(self, context):
+        retries.append(context.attempt_number)
+        if then is not None and len(retries) == at_retry:
+            then()
+        return 0
+
+    monkeypatch.setattr("botocore.retries.standard.ExponentialBackoff.delay_amount", delay_amount)
+
+
+def root_connection(emulator, monkeypatch):
+    """Connection ``emu`` as the emulator's account root."""
+    for name, value in emulator.airflow_env("emu").items():
+        monkeypatch.setenv(name, value)
+
+
+class TestRetries:
+    """botocore's retry handler on the emulator's real 429s and 500s (Stubber would bypass it)."""
+
+    @pytest.mark.parametrize(
+        ("status", "code", "outcome"),
+        [(500, "InternalServiceException", "faulted"), (429, "ThrottlingException", "throttled")],
+    )
+    def test_transient_errors_are_retried_then_succeed(
+        self, emu_instance, status, code, outcome, monkeypatch
+    ):
+        hook = emu_hook()
+        if code == "ThrottlingException":
+            emu_instance.set_quota(0.01, 1)
+            hook.get_federation_token(INSTANCE_ID)  # the account's one request for the next 100 s
+            emu_instance.counters.reset()
+            recover = partial(emu_instance.set_quota, 200, 50)
+        else:
+            emu_instance.set_fault_rate(1.0)
+            recover = partial(emu_instance.set_fault_rate, 0.0)
+        no_backoff(monkeypatch, then=recover, at_retry=2)  # two failed attempts, then Connect answers
+        token = hook.get_federation_token(INSTANCE_ID)
+        assert token.user_arn.startswith(f"arn:aws:connect:us-east-1:{ACCOUNT}:instance/{INSTANCE_ID}/agent/")
+        assert token.access_token
+        counts = emu_instance.counters.totals()
+        assert counts.received == 3
+        assert (getattr(counts, outcome), counts.succeeded) == (2, 1)
+
+    def test_retries_are_bounded(self, emu_instance, monkeypatch):
+        no_backoff(monkeypatch)
+        emu_instance.set_fault_rate(1.0)
         with pytest.raises(exc.InternalServiceError, match="after 5 attempts") as raised:
-            make_hook().get_federation_token(INSTANCE_ID)
-        assert len(federation_api.requests) == 5
+            emu_hook().get_federation_token(INSTANCE_ID)
+        assert emu_instance.counters.totals().received == 5
+        assert emu_instance.counters.totals().faulted == 5
         assert raised.value.status_code == 500
+
+    def test_configured_retries_are_what_the_client_does(self, emu_instance, monkeypatch):
+        no_backoff(monkeypatch)
+        emu_instance.set_fault_rate(1.0)
+        hook = emu_hook(config={"retries": {"mode": "standard", "total_max_attempts": 2}})
+        with pytest.raises(exc.InternalServiceError, match="after 2 attempts"):
+            hook.get_federation_token(INSTANCE_ID)
+        assert emu_instance.counters.totals().faulted == 2
 
     @pytest.mark.parametrize(
         ("status", "code"),
         [
             (400, "InvalidRequestException"),
-            (400, "InvalidParameterException"),
             (404, "ResourceNotFoundException"),
             (404, "UserNotFoundException"),
             (409, "DuplicateResourceException"),
         ],
     )
-    def test_client_errors_are_not_retried(self, federation_api, status, code):
-        federation_api.fail(status, code, "no", times=5)
-        with pytest.raises(exc.ConnectApiError):
-            make_hook().get_federation_token(INSTANCE_ID)
-        assert len(federation_api.requests) == 1
+    def test_client_errors_are_not_retried(self, emu_instance, monkeypatch, status, code):
+        instance_id, kwargs = INSTANCE_ID, {}
+        if code == "InvalidRequestException":  # Connect's answer to the account root
+            root_connection(emu_instance, monkeypatch)
+        elif code == "ResourceNotFoundException":
+            instance_id = "00000000-0000-0000-0000-000000000000"
+        elif code == "UserNotFoundException":
+            kwargs = {"connect_user": "nobody-here", "role_arn": ROLE_ARN}
+        else:  # agent-1 federated through another role first, and Connect keeps that binding
+            other_role = emu_instance.create_federation_role("OtherFederation")
+            emu_hook().get_federation_token(INSTANCE_ID, connect_user="agent-1", role_arn=other_role)
+            emu_instance.counters.reset()
+            kwargs = {"connect_user": "agent-1", "role_arn": ROLE_ARN}
+        no_backoff(monkeypatch)
+        with pytest.raises(exc.ConnectApiError) as raised:
+            emu_hook().get_federation_token(instance_id, **kwargs)
+        assert (raised.value.error_code, raised.value.status_code) == (code, status)
+        counts = emu_instance.counters.totals()
+        assert (counts.received, counts.rejected) == (1, 1)
 
 
 class TestConnection:
@@ -257,14 +351,9 @@ class TestConnection:
         assert ok is True
         assert message.startswith("Connected as arn:aws:")
 
-    def test_root_is_a_failure(self):
-        hook = make_hook()
-        root = {"UserId": ACCOUNT, "Account": ACCOUNT, "Arn": f"arn:aws:iam::{ACCOUNT}:root"}
-        sts = boto3.client("sts", region_name="us-east-1")
-        with Stubber(sts) as stub:
-            stub.add_response("get_caller_identity", root)
-            hook.federation._sts_client = lambda session: sts  # type: ignore[method-assign]
-            ok, message = hook.test_connection()
+    def test_root_is_a_failure(self, connect_emulator, monkeypatch):
+        root_connection(connect_emulator, monkeypatch)
+        ok, message = emu_hook().test_connection()
         assert ok is False
         assert "account root" in message
         assert "IAM user or role" in message
@@ -277,27 +366,26 @@ class TestConnection:
         assert "Unable to locate credentials" in message
 
 
-def test_no_token_in_error_messages_or_debug_logs(federation_api):
+def test_no_token_in_error_messages_or_debug_logs(emu_instance):
     from tests._client.test_sensitive import Shown
 
+    no_users = emu_instance.create_instance("no-users")
     shown = Shown()
     logger = logging.getLogger("botocore")
     saved = logger.level
     logger.setLevel(logging.DEBUG)
     logger.addHandler(shown)
     try:
-        federation_api.succeed()
-        federation_api.fail(404, "UserNotFoundException", "no user")
-        hook = make_hook()
-        hook.get_federation_token(INSTANCE_ID)
+        hook = emu_hook()
+        token = hook.get_federation_token(INSTANCE_ID)
         with pytest.raises(exc.UserNotFoundError) as raised:
-            hook.get_federation_token(INSTANCE_ID)
+            hook.get_federation_token(no_users["id"])
     finally:
         logger.removeHandler(shown)
         logger.setLevel(saved)
     # botocore logged the response body at DEBUG; the tokens were masked before it did.
-    assert ACCESS_TOKEN in shown.raw_text()
+    assert token.access_token in shown.raw_text()
     assert "Response body" in shown.text()
     for text in (str(raised.value), shown.text()):
-        assert ACCESS_TOKEN not in text
-        assert REFRESH_TOKEN not in text
+        assert token.access_token not in text
+        assert token.refresh_token not in text

@@ -1,13 +1,17 @@
-"""GetFederationTokenOperator (fake Connect API and moto) and GetFederationTokensOperator (emulator, over HTTP)."""
+"""GetFederationTokenOperator (Stubber on its hook's Connect client, STS on moto; the emulator where requests
+are counted or a role is assumed) and GetFederationTokensOperator (emulator, over HTTP)."""
 
 from __future__ import annotations
 
 import json
+import socket
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import structlog
 from airflow.sdk import DAG
+from botocore.stub import Stubber
 from moto import mock_aws
 
 from airflow_connect_fed import load_federation_token, secret_key_for
@@ -25,7 +29,7 @@ from airflow_connect_fed.operators.federation_token import (
     GetFederationTokenOperator,
     GetFederationTokensOperator,
 )
-from tests.fake_connect_api import ACCESS_TOKEN, INSTANCE_ID, REFRESH_TOKEN
+from tests.federation_answers import ACCESS_TOKEN, CALLER_ARN, INSTANCE_ID, REFRESH_TOKEN, success_body
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/ConnectFederation"
 SM_BACKEND = "airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend"
@@ -80,53 +84,79 @@ def xcom_operator(**kwargs) -> GetFederationTokenOperator:
     return make_operator(destination="xcom", **kwargs)
 
 
+@contextmanager
+def answered(op: GetFederationTokenOperator, body: dict | None = None, instance_id: str = INSTANCE_ID):
+    """Stubber on the Connect client of ``op``'s hook (the connection's own, for a call without a role):
+    one GetFederationToken answer, ``success_body()`` unless given, which must have been taken."""
+    with Stubber(op.hook.conn) as stub:
+        stub.add_response("get_federation_token", body or success_body(), {"InstanceId": instance_id})
+        yield stub
+        stub.assert_no_pending_responses()
+
+
 def test_the_default_destination_is_the_secrets_backend():
     assert make_operator().destination == "secrets_backend"
 
 
-def test_without_a_backend_the_default_fails_before_any_call(federation_api):
-    op = make_operator(connect_user="agent-1", role_arn=ROLE_ARN, secret_key="connect/agent-1")
+def test_without_a_backend_the_default_fails_before_any_call(emu_instance):
+    op = make_operator(
+        connect_user="agent-1", role_arn=ROLE_ARN, secret_key="connect/agent-1", aws_conn_id="emu"
+    )
     with pytest.raises(InvalidDestinationError) as raised:
         op.execute({})
     message = str(raised.value)
     assert "neither [workers] secrets_backend nor [secrets] backend is set" in message
     assert "SecretsManagerBackend" in message
     assert "destination='xcom' would work without one, but keeps both tokens in plain text" in message
-    assert federation_api.requests == []
-    assert federation_api.identity_requests == 0
+    assert emu_instance.counters.totals().received == 0
+    assert emu_instance.counters.requests() == 0  # not even STS
 
 
-def test_execute_pushes_the_token_dict_and_warns_once(federation_api, log_messages):
-    with mock_aws():
-        value = xcom_operator(connect_user="agent-1", role_arn=ROLE_ARN).execute({})
+def test_execute_pushes_the_token_dict_and_warns_once(emu_instance, log_messages):
+    agent = emu_instance.client("connect").list_users(InstanceId=INSTANCE_ID)["UserSummaryList"]
+    (agent_arn,) = [user["Arn"] for user in agent if user["Username"] == "agent-1"]
+    value = xcom_operator(connect_user="agent-1", role_arn=ROLE_ARN, aws_conn_id="emu").execute({})
     logs = log_messages()
     warnings = [message for message in logs if message.startswith("destination='xcom'")]
     assert warnings == [XCOM_WARNING]
     assert "readable in the metadata DB, through the REST API (xcomEntries) and in the UI" in XCOM_WARNING
     token = load_federation_token(value)
     assert value == token.to_dict()
-    assert token.access_token == ACCESS_TOKEN
+    assert token.user_arn == agent_arn
+    assert token.access_token
     assert token.instance_id == INSTANCE_ID
     (info,) = [message for message in logs if message.startswith("Got a federation token")]
     assert info == (
         f"Got a federation token for {token.user_arn} on instance {INSTANCE_ID}; "
         f"the access token expires at {token.access_token_expiration.isoformat()}."
     )
-    assert ACCESS_TOKEN not in repr(logs)
-    assert REFRESH_TOKEN not in repr(logs)
+    assert token.access_token not in repr(logs)
+    assert token.refresh_token not in repr(logs)
 
 
-def test_execute_registers_tokens_with_the_masker(federation_api):
+def test_execute_registers_tokens_with_the_masker():
     from tests.masker import redact
 
-    xcom_operator().execute({})
+    op = xcom_operator()
+    with answered(op):
+        op.execute({})
     assert redact({"a": ACCESS_TOKEN, "b": [REFRESH_TOKEN]}) == {"a": "***", "b": ["***"]}
 
 
-def test_api_errors_propagate_with_their_class(federation_api):
-    federation_api.fail(404, "UserNotFoundException", "No user.")
-    with pytest.raises(UserNotFoundError, match="No user"):
-        xcom_operator().execute({})
+def test_api_errors_propagate_with_their_class():
+    op = xcom_operator()
+    # moto answers the GetCallerIdentity that names the caller in the message.
+    with mock_aws(), Stubber(op.hook.conn) as stub:
+        stub.add_client_error(
+            "get_federation_token",
+            service_error_code="UserNotFoundException",
+            service_message="No user.",
+            http_status_code=404,
+            response_meta={"RequestId": "5d6b2c1e-0000-4000-8000-000000000404"},
+        )
+        with pytest.raises(UserNotFoundError, match="No user"):
+            op.execute({})
+        stub.assert_no_pending_responses()
 
 
 def test_unknown_destination_fails_at_parse_time():
@@ -134,7 +164,7 @@ def test_unknown_destination_fails_at_parse_time():
         make_operator(destination="vault")
 
 
-def test_custom_destination_object(federation_api):
+def test_custom_destination_object():
     class Recorder(TokenDestination):
         kind = "recorder"
 
@@ -150,7 +180,9 @@ def test_custom_destination_object(federation_api):
             raise NotImplementedError
 
     destination = Recorder()
-    value = make_operator(destination=destination).execute({})
+    op = make_operator(destination=destination)
+    with mock_aws(), answered(op):  # moto: the GetCallerIdentity that names who requested the token
+        value = op.execute({})
     assert value["kind"] == "recorder"
     assert value["slot"] == 1
     assert value["instance_id"] == INSTANCE_ID
@@ -184,13 +216,13 @@ def test_reuse_needs_a_stored_destination():
         xcom_operator(reuse_if_valid_for=60)
 
 
-def test_secrets_backend_needs_secret_key(federation_api):
-    op = make_operator(destination="secrets_backend")
+def test_secrets_backend_needs_secret_key(emu_instance):
+    op = make_operator(destination="secrets_backend", aws_conn_id="emu")
     with pytest.raises(
         InvalidDestinationError, match=r"destination='secrets_backend' \(the default\) needs secret_key"
     ):
         op.execute({})
-    assert federation_api.requests == []
+    assert emu_instance.counters.requests() == 0
 
 
 def test_templated_secret_key_is_not_checked_at_parse_time():
@@ -198,7 +230,7 @@ def test_templated_secret_key_is_not_checked_at_parse_time():
     assert op.secret_key == "{{ var.value.agent_key }}"
 
 
-def test_a_token_returned_from_a_task_is_refused_by_airflows_serializer(federation_api):
+def test_a_token_returned_from_a_task_is_refused_by_airflows_serializer():
     try:
         from airflow.sdk.serde import serialize
     except ImportError:  # Airflow 3.0
@@ -206,7 +238,9 @@ def test_a_token_returned_from_a_task_is_refused_by_airflows_serializer(federati
 
     from airflow_connect_fed.exceptions import TokenInXComError
 
-    token = load_federation_token(xcom_operator().execute({}))
+    op = xcom_operator()
+    with answered(op):
+        token = load_federation_token(op.execute({}))
     with pytest.raises(TokenInXComError) as raised:
         serialize(token)
     assert "Store it with GetFederationTokenOperator (destination='secrets_backend'" in str(raised.value)
@@ -214,35 +248,42 @@ def test_a_token_returned_from_a_task_is_refused_by_airflows_serializer(federati
 
 
 class TestReuse:
-    @pytest.fixture
-    def store(self):
-        from airflow_connect_fed.destinations import SecretsManagerDestination
+    """Stored tokens on the emulator's Secrets Manager; what is requested is counted there too."""
 
-        with mock_aws():
-            yield SecretsManagerDestination("connect/agent-1", aws_conn_id=None, region_name="us-east-1")
+    @pytest.fixture
+    def store(self, emu_instance, emu_connection):
+        self.emulator, self.credentials = emu_instance, emu_connection
+        secrets = emu_instance.client("secretsmanager", **emu_connection)
+        return SecretsManagerDestination("connect/agent-1", aws_conn_id=None, client=secrets)
 
     def seed(self, store, user="agent-1", hours=12, instance=INSTANCE_ID, principal=ROLE_ARN):
 
         from airflow_connect_fed.token import FederationToken
-        from tests.fake_connect_api import success_body
 
         body = success_body(expires_at=datetime.now(UTC) + timedelta(hours=hours))
-        return store.write(FederationToken.from_dict(body, instance_id=instance), user, principal)
+        seeded = store.write(FederationToken.from_dict(body, instance_id=instance), user, principal)
+        self.emulator.counters.reset()
+        return seeded
 
     @pytest.fixture(autouse=True)
     def _logs(self, log_messages):
         self.log_messages = log_messages
 
     def run(self, store, **kwargs):
-        kwargs = {"connect_user": "agent-1", "role_arn": ROLE_ARN, **kwargs}
+        kwargs = {"connect_user": "agent-1", "role_arn": ROLE_ARN, "aws_conn_id": "emu", **kwargs}
         op = make_operator(destination=store, reuse_if_valid_for=3600, **kwargs)
         value = op.execute({})
         return value, " | ".join(self.log_messages())
 
-    def test_valid_stored_token_makes_no_api_call(self, store, federation_api):
+    def federation_requests(self) -> int:
+        """GetFederationToken requests the emulator received since the last reset of its counters."""
+        return self.emulator.counters.totals().received
+
+    def test_valid_stored_token_makes_no_api_call(self, store):
         seeded = self.seed(store)
         value, logs = self.run(store)
-        assert federation_api.requests == []
+        assert self.federation_requests() == 0
+        assert self.emulator.counters.requests("sts") == 0  # no role assumed either
         assert value == seeded
         assert "Reusing the stored federation token" in logs
 
@@ -259,50 +300,59 @@ class TestReuse:
             ({"principal": None}, "was requested as an identity it does not record"),
         ],
     )
-    def test_fetches_when_not_reusable(self, store, federation_api, seed, reason):
+    def test_fetches_when_not_reusable(self, store, seed, reason):
         seeded = self.seed(store, **seed)
         value, logs = self.run(store)
-        assert len(federation_api.requests) == 1
+        assert self.federation_requests() == 1
         assert value["version_id"] != seeded["version_id"]
         assert reason in logs
 
-    def test_the_connections_own_identity_is_compared(self, store, federation_api):
-        from tests.fake_connect_api import CALLER_ARN
-
+    def test_the_connections_own_identity_is_compared(self, store, monkeypatch):
         seeded = self.seed(store, user=None, principal=CALLER_ARN)
         value, _ = self.run(store, connect_user=None, role_arn=None)
-        assert federation_api.requests == []
+        assert self.federation_requests() == 0
         assert value == seeded
 
-        federation_api.caller_arn = "arn:aws:iam::123456789012:user/another-worker"
+        # Connection emu now authenticates as another IAM user, with a Connect user of its own.
+        another = "arn:aws:iam::123456789012:user/another-worker"
+        credentials = self.emulator.create_iam_user_credentials("another-worker")
+        self.emulator.create_user(INSTANCE_ID, "another-worker")
+        for name, env_value in self.emulator.airflow_env("emu", **credentials).items():
+            monkeypatch.setenv(name, env_value)
         value, logs = self.run(store, connect_user=None, role_arn=None)
-        assert len(federation_api.requests) == 1
+        assert self.federation_requests() == 1
         assert value["version_id"] != seeded["version_id"]
-        assert f"was requested as {CALLER_ARN}, this task requests as {federation_api.caller_arn}" in logs
+        assert f"was requested as {CALLER_ARN}, this task requests as {another}" in logs
         stored = store.current()
-        assert stored.principal == federation_api.caller_arn
-        assert federation_api.identity_requests == 2
+        assert stored.principal == another
+        assert self.emulator.counters.requests("sts") == 2  # one GetCallerIdentity per run
 
-    def test_a_role_session_needs_no_identity_call(self, store, federation_api):
+    def test_a_role_session_needs_no_identity_call(self, store):
         self.seed(store)
         self.run(store)
-        assert federation_api.identity_requests == 0
+        assert self.emulator.counters.requests("sts") == 0
 
-    def test_an_identity_sts_cannot_resolve_fails_with_what_to_check(self, store, federation_api):
-        from botocore.exceptions import EndpointConnectionError
-
+    def test_an_identity_sts_cannot_resolve_fails_with_what_to_check(self, store, monkeypatch):
         from airflow_connect_fed.exceptions import AwsConnectionError
 
-        def unreachable(request, **_):
-            raise EndpointConnectionError(endpoint_url=request.url)
-
-        federation_api.sts_get_caller_identity = unreachable  # type: ignore[method-assign]
-        with pytest.raises(AwsConnectionError, match="STS GetCallerIdentity failed for connection None") as e:
-            self.run(store, connect_user=None, role_arn=None)
+        # STS on a local port that refuses connections: botocore raises EndpointConnectionError.
+        with socket.socket() as closed:
+            closed.bind(("127.0.0.1", 0))  # bound, never listening
+            connection = json.loads(self.emulator.airflow_connection("emu", **self.credentials))
+            sts_url = f"http://127.0.0.1:{closed.getsockname()[1]}"
+            connection["extra"]["service_config"]["sts"] = {"endpoint_url": sts_url}
+            monkeypatch.setenv("AIRFLOW_CONN_EMU", json.dumps(connection))
+            monkeypatch.setattr("botocore.retries.standard.ExponentialBackoff.delay_amount", lambda *a: 0)
+            self.emulator.counters.reset()
+            with pytest.raises(
+                AwsConnectionError, match="STS GetCallerIdentity failed for connection 'emu'"
+            ) as e:
+                self.run(store, connect_user=None, role_arn=None)
+        assert f'Could not connect to the endpoint URL: "{sts_url}/"' in str(e.value)
         assert "Check the connection's credentials, region and endpoint_url." in str(e.value)
-        assert federation_api.requests == []
+        assert self.federation_requests() == 0
 
-    def test_unreadable_or_missing_value_means_fetch(self, store, federation_api):
+    def test_unreadable_or_missing_value_means_fetch(self, store):
         _, logs = self.run(store)
         assert "No stored token yet" in logs
         store.client.put_secret_value(SecretId="connect/agent-1", SecretString="{broken")
@@ -311,10 +361,10 @@ class TestReuse:
             "The stored token cannot be reused (The value stored at secret 'connect/agent-1' is not JSON.)"
             in logs
         )
-        assert len(federation_api.requests) == 2
+        assert self.federation_requests() == 2
 
 
-def test_outlet_events_get_expiry_and_user_not_token(federation_api):
+def test_outlet_events_get_expiry_and_user_not_token():
     from collections import defaultdict
     from types import SimpleNamespace
 
@@ -331,7 +381,9 @@ def test_outlet_events_get_expiry_and_user_not_token(federation_api):
 
     asset = Asset(name="agent_token", uri="connect-fed://instance/agent-1")
     events = OutletEvents()
-    value = xcom_operator(outlets=[asset]).execute({"outlet_events": events})
+    op = xcom_operator(outlets=[asset])
+    with answered(op):
+        value = op.execute({"outlet_events": events})
     extra = events[asset].extra
     assert extra == {
         "user_arn": value["UserArn"],
