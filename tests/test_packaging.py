@@ -1,8 +1,10 @@
 """Both distributions of this repository, built as a release would build them.
 
 The provider's wheel holds no emulator, no moto and no pytest plugin; the emulator's holds no
-Airflow and carries the provider's token bucket as a real file. Both carry LICENSE and project
-URLs; neither sdist ships tests.
+Airflow and throttles with its own token bucket, not a copy of the provider's pacing one (so it
+judges the client's pacing independently). Neither imports the other. Both carry LICENSE and
+project URLs; neither sdist ships tests. The repository holds no symlink, which would ship one
+file in both.
 """
 
 from __future__ import annotations
@@ -60,6 +62,18 @@ def sdist_names(path: Path) -> list[str]:
         return [member.name.split("/", 1)[1] for member in sdist.getmembers() if member.isfile()]
 
 
+def sdist_sources(path: Path) -> dict[str, str]:
+    """The sdist's regular ``.py`` files (a symlink is not one), by path inside the source tree."""
+    sources = {}
+    with tarfile.open(path) as sdist:
+        for member in sdist.getmembers():
+            if member.isfile() and member.name.endswith(".py"):
+                content = sdist.extractfile(member)
+                assert content is not None
+                sources[member.name.split("/", 1)[1]] = content.read().decode()
+    return sources
+
+
 def metadata(texts: dict[str, str]) -> dict[str, list[str]]:
     (name,) = [n for n in texts if n.endswith(".dist-info/METADATA")]
     message = Parser().parsestr(texts[name])
@@ -89,8 +103,6 @@ def test_the_emulator_wheel_needs_no_airflow(built: dict[str, Path]) -> None:
         "amazon_connect_emulator",
         f"amazon_connect_emulator-{EMULATOR_VERSION}.dist-info",
     }
-    bucket = (ROOT / "airflow_connect_fed" / "_client" / "token_bucket.py").read_text()
-    assert texts["amazon_connect_emulator/token_bucket.py"] == bucket
     assert not [name for name, text in texts.items() if name.endswith(".py") and imports(text, "airflow")]
     entry_points = texts[f"amazon_connect_emulator-{EMULATOR_VERSION}.dist-info/entry_points.txt"]
     assert "connect_emulator = amazon_connect_emulator.pytest_plugin" in entry_points
@@ -100,6 +112,49 @@ def test_the_emulator_wheel_needs_no_airflow(built: dict[str, Path]) -> None:
     assert meta["License-Expression"] == ["Apache-2.0"]
     assert meta["Project-URL"]
     assert not [dep for dep in meta["Requires-Dist"] if "airflow" in dep]
+
+
+EMULATOR_BUCKET = "amazon_connect_emulator/token_bucket.py"
+
+
+def test_the_emulator_ships_its_own_token_bucket(built: dict[str, Path]) -> None:
+    own = (ROOT / "emulator" / EMULATOR_BUCKET).read_text()
+    provider = (ROOT / "airflow_connect_fed" / "_client" / "token_bucket.py").read_text()
+    assert own != provider
+    assert wheel_texts(built["emulator.whl"])[EMULATOR_BUCKET] == own
+    assert sdist_sources(built["emulator.tar.gz"])[EMULATOR_BUCKET] == own
+    assert "class TokenBucket" in own
+    assert "def try_take" in own
+
+
+def test_neither_distribution_imports_the_other(built: dict[str, Path]) -> None:
+    def sources(kind: str) -> dict[str, str]:
+        """Every ``.py`` file of the wheel and of the sdist, keyed ``"<file>:<path>"``."""
+        wheel = {f"{kind}.whl:{n}": text for n, text in wheel_texts(built[f"{kind}.whl"]).items()}
+        sdist = {f"{kind}.tar.gz:{n}": text for n, text in sdist_sources(built[f"{kind}.tar.gz"]).items()}
+        return {name: text for name, text in {**wheel, **sdist}.items() if name.endswith(".py")}
+
+    provider, emulator = sources("provider"), sources("emulator")
+    assert {"provider.whl:airflow_connect_fed/_client/token_bucket.py"} <= set(provider)
+    assert {f"emulator.whl:{EMULATOR_BUCKET}", f"emulator.tar.gz:{EMULATOR_BUCKET}"} <= set(emulator)
+    assert [name for name, text in provider.items() if imports(text, "amazon_connect_emulator")] == []
+    # "airflow" alone does not match "airflow_connect_fed": there is no word boundary before the "_".
+    assert [name for name, text in emulator.items() if imports(text, "airflow_connect_fed", "airflow")] == []
+
+
+def test_the_git_index_holds_no_symlink() -> None:
+    """A symlink (mode 120000) would ship one file, e.g. a token bucket, in both distributions."""
+    git = shutil.which("git")
+    if git is None:
+        pytest.skip("git is not installed")
+    listed = subprocess.run(
+        [git, "-C", str(ROOT), "ls-files", "--stage"], capture_output=True, text=True, timeout=60, check=False
+    )
+    if listed.returncode != 0:
+        pytest.skip(f"{ROOT} is not a git checkout: {listed.stderr.strip()}")
+    entries = listed.stdout.splitlines()
+    assert any(line.endswith("\temulator/" + EMULATOR_BUCKET) for line in entries)
+    assert [line for line in entries if line.startswith("120000 ")] == []
 
 
 @pytest.mark.parametrize("kind", ["provider", "emulator"])
@@ -120,5 +175,5 @@ def test_the_emulator_sdist_builds_its_wheel_alone(built: dict[str, Path], tmp_p
         [str(UV), "build", "--wheel", "--quiet", "--out-dir", str(out), str(source)], check=True, timeout=600
     )
     (wheel,) = out.glob("*.whl")
-    assert "amazon_connect_emulator/token_bucket.py" in wheel_texts(wheel)
+    assert wheel_texts(wheel)[EMULATOR_BUCKET] == (ROOT / "emulator" / EMULATOR_BUCKET).read_text()
     shutil.rmtree(out)

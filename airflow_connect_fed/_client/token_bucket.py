@@ -1,10 +1,14 @@
-"""The token bucket of GetFederationToken's quota: ``burst`` requests at once, then ``requests_per_second``.
+"""The client's pacing bucket for GetFederationToken's quota: ``burst`` at once, then ``requests_per_second``.
 
-One implementation for both sides of the quota: the provider paces its calls with it, and
-``amazon-connect-emulator`` throttles with it (the emulator ships this same file as
-``amazon_connect_emulator/token_bucket.py``, a link to this one, because neither distribution may
-depend on the other: the emulator installs without Airflow, the provider without moto). Standard
-library only, for that reason.
+A bucket holds up to ``burst`` tokens, starts full and refills continuously at the rate; every
+attempt (retries included) takes one, and ``acquire()`` sleeps until one is there, so a process
+never sends faster than the quota however many threads call. After a 429 ``drain()`` empties the
+bucket and slows the rate by 10%, down to half the configured rate, so callers back off together;
+after each answer that is not a 429, ``recover()`` gives back 5% of the configured rate, up to it.
+
+``amazon-connect-emulator`` does not share this code: it models AWS's throttling bucket in its own
+(``amazon_connect_emulator/token_bucket.py``), so the emulator independently judges whether this
+pacing keeps to the quota.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The token bucket the provider paces with and the emulator throttles with."""
+"""The client's pacing bucket: burst, refill, acquire sleeping, drain after a 429, recover (fake clock)."""
 
 from __future__ import annotations
 

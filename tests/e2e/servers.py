@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING, Self
 if TYPE_CHECKING:
     from types import TracebackType
 
+    import redis
+
 POSTGRES_PACKAGE = "apt-get install -y postgresql"
 REDIS_PACKAGE = "apt-get install -y redis-server"
 PORT_ATTEMPTS = 3  # a free port can be taken by another process before the server binds it
@@ -369,7 +371,7 @@ class RedisServer(_TempServer):
                     )
                 deadline = time.monotonic() + timeout
                 while time.monotonic() < deadline and self.process.poll() is None:
-                    if self.command("PING") == "+PONG":
+                    if self.ping():
                         return self
                     time.sleep(0.05)
                 code = self.process.poll()
@@ -384,16 +386,34 @@ class RedisServer(_TempServer):
             raise
         raise AssertionError("unreachable")
 
-    def command(self, *words: str, timeout: float = 2.0) -> str | None:
-        """Send one command (RESP), return the first line of the answer, or None if nobody answers."""
-        request = f"*{len(words)}\r\n" + "".join(f"${len(word.encode())}\r\n{word}\r\n" for word in words)
+    def client(self, db: int = 0, timeout: float = 2.0) -> redis.Redis:
+        """A redis-py client of database ``db`` that sends each command once: no retries, ``timeout`` s.
+
+        redis-py is imported here, not with this module: the unit tests' virtualenvs, which import
+        this module when collecting, do not have it.
+        """
+        import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        return redis.Redis(
+            host="127.0.0.1",
+            port=self.port,
+            db=db,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            retry=Retry(NoBackoff(), 0),
+        )
+
+    def ping(self, timeout: float = 2.0) -> bool:
+        """Whether the server answers PING now (False while it is not listening, or still loading)."""
+        import redis
+
         try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as conn:
-                conn.sendall(request.encode())
-                answer = conn.recv(65536)
-        except OSError:
-            return None
-        return answer.split(b"\r\n", 1)[0].decode(errors="replace") if answer else ""
+            with self.client(timeout=timeout) as client:
+                return bool(client.ping())
+        except redis.RedisError:
+            return False
 
     def url(self, db: int = 0) -> str:
         return f"redis://127.0.0.1:{self.port}/{db}"
@@ -401,12 +421,19 @@ class RedisServer(_TempServer):
     def stop(self) -> None:
         """SHUTDOWN NOSAVE; SIGTERM and then SIGKILL if it is still running. Files deleted."""
         if self.process is not None and self.process.poll() is None:
-            self.command("SHUTDOWN", "NOSAVE")
+            self._shutdown()
             try:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
                 self._terminate()
         self._keep_log_and_remove()
+
+    def _shutdown(self) -> None:
+        """SHUTDOWN NOSAVE, once; a server that refuses or does not answer is left to ``stop()``."""
+        import redis
+
+        with contextlib.suppress(redis.RedisError), self.client() as client:
+            client.shutdown(nosave=True)
 
     def _terminate(self) -> None:
         if self.process is None or self.process.poll() is not None:
