@@ -105,7 +105,7 @@ def test_the_seeded_agent_gets_a_token_through_aws_default(
         seeded["user"].arn,
         seeded["user"].id,
     )
-    assert token.sign_in_url == f"https://{INSTANCE_ID}.my.connect.aws/auth/sign-in"
+    assert token.sign_in_url == f"{connect_emulator.endpoint_url}/connect/{INSTANCE_ID}/auth/sign-in"
     assert token.is_valid()
     assert connect_emulator.counters.for_instance(INSTANCE_ID).succeeded == 1
 

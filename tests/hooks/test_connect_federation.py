@@ -5,10 +5,12 @@ HTTP against the emulator."""
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, datetime
 from functools import partial
 
 import pytest
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from moto import mock_aws
 
@@ -167,10 +169,14 @@ class TestConnectUser:
         message = str(raised.value)
         assert ROLE_ARN in message
         assert "Connect user 'agent-1'" in message
-        assert (
-            f"AccessDenied: User: arn:aws:iam::{ACCOUNT}:user/airflow-worker is not authorized to perform: "
-            "sts:AssumeRole. Check" in message
+        assert re.search(
+            # moto's IAM refusal carries no request id; the label leaves out what AWS did not send.
+            r"AccessDenied \(HTTP 403(, RequestId [\w-]+)?\): "
+            rf"User: arn:aws:iam::{ACCOUNT}:user/airflow-worker is not authorized to perform: sts:AssumeRole\. Check",
+            message,
         )
+        assert isinstance(raised.value.__cause__, ClientError)
+        assert raised.value.request_id == raised.value.__cause__.response["ResponseMetadata"].get("RequestId")
         assert "trust policy" in message
         assert raised.value.status_code == 403
         assert emu_instance.counters.requests("sts") == 1
@@ -180,9 +186,10 @@ class TestConnectUser:
         root_connection(emu_instance, monkeypatch)
         with pytest.raises(exc.AssumeRoleError) as raised:
             emu_hook().get_federation_token(INSTANCE_ID, connect_user="agent-1", role_arn=ROLE_ARN)
-        assert (
-            "AccessDenied: Roles may not be assumed by root accounts. Give the connection an IAM user's or "
-            "role's keys" in str(raised.value)
+        assert re.search(
+            r"AccessDenied \(HTTP 403, RequestId [\w-]+\): Roles may not be assumed by root accounts\. Give the "
+            r"connection an IAM user's or role's keys",
+            str(raised.value),
         )
         assert raised.value.status_code == 403
         assert emu_instance.counters.requests("connect") == 0
