@@ -48,8 +48,7 @@ def validate(requests_per_second: object, burst: object) -> None:
 class TokenBucket:
     """Holds up to ``burst`` tokens, refilled at ``requests_per_second``; a request takes one. Thread-safe.
 
-    ``try_take()`` answers at once (the emulator's throttle); ``acquire()`` sleeps until a token is
-    there (the client's pacing). ``drain()`` empties the bucket after a throttled answer and slows
+    ``acquire()`` sleeps until a token is there. ``drain()`` empties the bucket after a throttled answer and slows
     the rate by 10% (down to half the configured rate), so callers back off together instead of
     hammering a service that said no; ``recover()``, after each answer that was not throttled,
     gives back 5% of the configured rate, up to that rate.
@@ -73,10 +72,6 @@ class TokenBucket:
         self._tokens = float(burst)
         self._updated = clock()
         self._lock = threading.Lock()
-
-    def try_take(self) -> bool:
-        """Take a token if one is there; False means over quota."""
-        return self._take() == 0
 
     def acquire(self) -> None:
         """Take one token, sleeping until one is available."""

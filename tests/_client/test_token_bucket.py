@@ -85,16 +85,6 @@ def test_recover_steps_back_to_the_configured_rate():
     assert b.rate == 10.0
 
 
-def test_try_take_answers_at_once():
-    b, time = bucket(rate=2.0, burst=2)
-    assert [b.try_take() for _ in range(3)] == [True, True, False]
-    time.now += 0.4  # 0.8 of a token
-    assert not b.try_take()
-    time.now += 0.1
-    assert b.try_take()
-    assert time.sleeps == []
-
-
 @pytest.mark.parametrize(
     ("rate", "burst", "message"),
     [

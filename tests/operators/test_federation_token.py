@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import structlog
-from airflow.sdk import DAG
+from airflow.sdk import DAG, BaseOperator
 from botocore.stub import Stubber
 from moto import mock_aws
 
@@ -24,6 +26,7 @@ from airflow_connect_fed.exceptions import (
     InvalidInputError,
     UserNotFoundError,
 )
+from airflow_connect_fed.hooks.connect_federation import ConnectFederationHook
 from airflow_connect_fed.operators.federation_token import (
     XCOM_WARNING,
     GetFederationTokenOperator,
@@ -54,6 +57,42 @@ def test_template_fields():
         "region_name",
         "verify",
     }
+
+
+def test_the_hook_is_built_with_every_argument_once_rendered():
+    with DAG("hook_args", schedule=None, start_date=datetime(2026, 1, 1)):
+        op = make_operator(
+            aws_conn_id="{{ params.conn }}",
+            region_name="eu-west-2",
+            verify="/etc/ca.pem",
+            botocore_config={"read_timeout": 7},
+            shared_quota_conn_id="quota_redis",
+            params={"conn": "connect_prod"},
+        )
+    op.render_template_fields({"params": op.params})
+    hook = op.hook
+    assert isinstance(hook, ConnectFederationHook)
+    assert (hook.aws_conn_id, hook.region_name, hook.shared_quota_conn_id) == (
+        "connect_prod",
+        "eu-west-2",
+        "quota_redis",
+    )
+    assert (hook.conn_config.verify, hook.conn_config.region_name) == ("/etc/ca.pem", "eu-west-2")
+    assert hook.config.read_timeout == 7
+    assert op.hook is hook  # one hook per run
+    assert isinstance(op, BaseOperator)
+
+
+def test_the_operator_module_imports_no_hook_or_boto3_when_a_dag_is_parsed():
+    probe = (
+        "import sys, airflow.sdk; import airflow_connect_fed.operators.federation_token; "
+        "print(sorted(m for m in sys.modules if m.startswith(('boto3', 'airflow_connect_fed.hooks', "
+        "'airflow.providers.amazon.aws.operators', 'airflow.providers.amazon.aws.hooks'))))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert result.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_template_fields_render():
