@@ -24,12 +24,14 @@ $(STAMP): pyproject.toml emulator/pyproject.toml constraints.txt
 
 # The unit tests on each earlier Airflow 3 minor, then everything on the newest (.venv).
 test: $(STAMP) servers lint docs docs-as-published $(AIRFLOW_MINORS:%=test-airflow-%) test-emulator-alone
-	$(PY) -m pytest
+	CONNECT_FED_REQUIRE_BROWSER=1 $(PY) -m pytest
 
-# The end-to-end tests start PostgreSQL and Redis from Debian's packages; install them when missing.
-SERVER_PACKAGES := postgresql redis-server
+# The end-to-end tests start PostgreSQL and Redis, and drive Chromium through its driver, all from
+# Debian's packages; install them when missing (nothing is downloaded when the tests run).
+SERVER_PACKAGES := postgresql redis-server chromium chromium-driver
 servers:
-	@if command -v redis-server >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then exit 0; fi; \
+	@if command -v redis-server >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+	  && command -v chromium >/dev/null && command -v chromedriver >/dev/null; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  echo "Installing Debian packages $(SERVER_PACKAGES) for the end-to-end tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SERVER_PACKAGES) >/dev/null; \

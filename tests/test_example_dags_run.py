@@ -12,6 +12,7 @@ from airflow_connect_fed import secret_key_for
 from airflow_connect_fed.token import FederationToken
 from amazon_connect_emulator import ConnectEmulator
 from amazon_connect_emulator.airflow_sandbox import AirflowSandbox
+from tests.browser import CHROMEDRIVER, CHROMIUM, require_browser
 
 pytestmark = pytest.mark.integration
 EXAMPLES = Path(__file__).parents[1] / "dags_examples"
@@ -58,7 +59,12 @@ def run(tmp_path_factory):
         artifacts = tmp_path_factory.mktemp("browser")
         sign_in = sandbox.dags_test(
             "example_connect_federation_sign_in",
-            env={"CONNECT_AGENT": SIGN_IN_AGENT, "CONNECT_BROWSER_ARTIFACTS": str(artifacts)},
+            env={
+                "CONNECT_AGENT": SIGN_IN_AGENT,
+                "CONNECT_BROWSER_ARTIFACTS": str(artifacts),
+                "CONNECT_CHROMIUM": CHROMIUM,
+                "CONNECT_CHROMEDRIVER": CHROMEDRIVER,
+            },
         )
         outputs["example_connect_federation_sign_in"] = [sign_in.stdout + sign_in.stderr]
         sign_in_secret = f"airflow/variables/{secret_key_for(SIGN_IN_AGENT)}"
@@ -189,6 +195,7 @@ def test_mapped_agents_example_writes_per_agent_secrets(run):
 
 
 def test_sign_in_example_signs_the_agent_in_with_headless_chromium(run):
+    require_browser()
     sandbox, token = run["sandbox"], run["sign_in"]["token"]
     [output] = run["outputs"]["example_connect_federation_sign_in"]
     assert f"{SIGN_IN_AGENT} signed in: the browser landed on " in output
@@ -202,6 +209,7 @@ def test_sign_in_example_signs_the_agent_in_with_headless_chromium(run):
 
 
 def test_sign_in_example_leaves_no_token_in_the_browsers_files_the_logs_or_the_db(run):
+    require_browser()
     sandbox, token = run["sandbox"], run["sign_in"]["token"]
     secrets = (token.access_token.encode(), token.refresh_token.encode())
     files = [path for path in run["sign_in"]["artifacts"].rglob("*") if path.is_file()]

@@ -32,20 +32,20 @@ import pytest
 
 from airflow_connect_fed.token import FederationToken
 from amazon_connect_emulator import ConnectEmulator
+from tests.browser import CHROMEDRIVER, CHROMIUM, require_browser
 from tests.e2e.components import ScheduledAirflow
 from tests.test_readme import first_dag
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
-webdriver = pytest.importorskip("selenium.webdriver", reason="the UI test drives Chromium with selenium")
+require_browser()
 
+from selenium import webdriver  # noqa: E402
 from selenium.common.exceptions import TimeoutException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.wait import WebDriverWait  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 DAG_ID = "connect_agent_token"
 TASK_ID = "get_token"
 SECRET_KEY = "connect/agents/agent-1"
@@ -169,9 +169,6 @@ class Chromium:
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not shutil.which(path)]
-    if missing:
-        pytest.skip(f"{', '.join(missing)} not found: apt-get install -y chromium chromium-driver")
     chromium = Chromium(tmp_path_factory.mktemp("chromium-profile"))
     try:
         yield chromium
