@@ -85,7 +85,7 @@ with DAG(
         expirations = [event.extra.get("access_token_expiration") for event in events]
         token = FederationToken.from_dict(Variable.get(SECRET_KEY, deserialize_json=True))
         token.mask()
-        # A real session would sign a headless browser in at token.sign_in_url here.
+        # example_connect_federation_sign_in signs a headless browser in with token.sign_in_form().
         return {"user_arn": token.user_arn, "valid": token.is_valid(), "events": expirations}
 
     # [END howto_consume_rotated_token]
