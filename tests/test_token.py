@@ -236,3 +236,48 @@ def test_sign_in_form_shows_no_token():
     )
     with pytest.raises(TypeError):
         form.fields["destination"] = "/elsewhere"  # type: ignore[index]
+
+
+@pytest.mark.integration
+def test_sign_in_form_signs_the_agent_in_at_the_emulator(connect_emulator, emu_connection):
+    """The done-when: the form's expirations are the token's, the POST signs the agent in, a tampered one fails."""
+    import http.client
+    from urllib.parse import urlencode, urlsplit
+
+    from airflow_connect_fed.hooks.connect_federation import ConnectFederationHook
+
+    instance = connect_emulator.create_instance("sign-in-form")
+    connect_emulator.create_user(instance["id"], "agent.one@example.com")
+    role_arn = connect_emulator.create_federation_role()
+    token = ConnectFederationHook(aws_conn_id="emu").get_federation_token(
+        instance["id"], connect_user="agent.one@example.com", role_arn=role_arn
+    )
+    form = token.sign_in_form()
+    credentials = json.loads(form.fields["credentials"])
+    assert credentials["AccessTokenExpiration"] == round(token.access_token_expiration.timestamp() * 1000)
+    assert credentials["RefreshTokenExpiration"] == round(token.refresh_token_expiration.timestamp() * 1000)
+    assert form.url == f"{connect_emulator.endpoint_url}/connect/{instance['id']}/auth/sign-in"
+
+    def post(fields) -> http.client.HTTPResponse:
+        parts = urlsplit(form.url)
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        connection.request("POST", parts.path, urlencode(fields), headers)
+        return connection.getresponse()
+
+    signed_in = post(form.fields)
+    assert signed_in.status == 302
+    cookie = signed_in.headers["Set-Cookie"].split(";", 1)[0]
+    parts = urlsplit(form.url)
+    page = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    page.request("GET", signed_in.headers["Location"], headers={"Cookie": cookie})
+    answer = page.getresponse()
+    assert (answer.status, signed_in.headers["Location"]) == (200, f"/connect/{instance['id']}/ccp-v2")
+    assert "Signed in as agent.one@example.com" in answer.read().decode()
+
+    tampered = {
+        **credentials,
+        "AccessToken": token.access_token[:-1] + ("A" if token.access_token[-1] != "A" else "B"),
+    }
+    refused = post({"credentials": json.dumps(tampered), "destination": ""})
+    assert (refused.status, refused.headers["Set-Cookie"]) == (401, None)
