@@ -232,11 +232,12 @@ class GetFederationTokenOperator(_FederationOperator):
             return self.hook.caller_arn()
         except (ClientError, BotoCoreError) as error:
             fields = AwsAnswer.of(error).fields() if isinstance(error, ClientError) else {}
+            fields.setdefault("error_code", type(error).__name__)
             raise AwsConnectionError(
                 f"STS GetCallerIdentity failed for connection {self.aws_conn_id!r}: {describe(error).rstrip('.')}. "
                 "The stored token records which identity requested it, so the operator asks STS first. Check "
                 "the connection's credentials, region and endpoint_url.",
-                **{"error_code": type(error).__name__, **fields},
+                **fields,
             ) from error
 
 
