@@ -219,3 +219,99 @@ def test_sign_in_example_leaves_no_token_in_the_browsers_files_the_logs_or_the_d
     assert leaked == []
     for output in run["outputs"]["example_connect_federation_sign_in"]:
         assert all(secret.decode() not in output for secret in secrets)
+
+
+#: The roster example's routing profile and its agents, as SAML instances name them.
+ROSTER_PROFILE = "sales-routing-profile"
+ROSTER_AGENTS = [f"agent.{n}@example.com" for n in ("one", "two", "three", "four", "five", "six")]
+ROSTER_DEPARTED = "agent.six@example.com"
+HAND_WRITTEN = "airflow/variables/connect/sales/notes"
+
+
+@pytest.fixture(scope="module")
+def roster_run(tmp_path_factory):
+    """The roster example twice: all six agents, then after one is deleted in Connect."""
+    with ConnectEmulator() as emulator:
+        emulator.reset()
+        instance = emulator.create_instance("roster")
+        role_arn = emulator.create_federation_role()
+        emulator.create_users(
+            instance["id"],
+            [{"Username": agent, "RoutingProfileId": ROSTER_PROFILE} for agent in ROSTER_AGENTS]
+            + [{"Username": "supervisor@example.com", "RoutingProfileId": "supervisors"}],
+        )
+        sandbox = AirflowSandbox(
+            emulator,
+            tmp_path_factory.mktemp("airflow-roster") / "home",
+            EXAMPLES,
+            extra_env={
+                "CONNECT_INSTANCE_ID": instance["id"],
+                "CONNECT_FEDERATION_ROLE_ARN": role_arn,
+                "CONNECT_ROUTING_PROFILE_ID": ROSTER_PROFILE,
+                "CONNECT_AGENTS_PER_TASK": "4",
+            },
+        )
+        sandbox.migrate()
+        sm = emulator.client("secretsmanager", **sandbox.credentials)
+        first = sandbox.dags_test("example_connect_federation_roster")
+        stored_before = {
+            agent: sm.get_secret_value(SecretId=_roster_secret(agent))["SecretString"] for agent in ROSTER_AGENTS
+        }
+        sm.create_secret(Name=HAND_WRITTEN, SecretString='{"note": "written by hand"}')
+        emulator.delete_user(instance["id"], ROSTER_DEPARTED)
+        emulator.counters.reset()
+        second = sandbox.dags_test("example_connect_federation_roster")
+        after = {agent: sm.describe_secret(SecretId=_roster_secret(agent)) for agent in ROSTER_AGENTS}
+        hand_written = sm.describe_secret(SecretId=HAND_WRITTEN)
+        federations = emulator.counters.totals().received
+        sm.restore_secret(SecretId=_roster_secret(ROSTER_DEPARTED))
+        restored = sm.get_secret_value(SecretId=_roster_secret(ROSTER_DEPARTED))["SecretString"]
+        yield {
+            "sandbox": sandbox,
+            "outputs": [first.stdout + first.stderr, second.stdout + second.stderr],
+            "stored_before": stored_before,
+            "after": after,
+            "hand_written": hand_written,
+            "federations": federations,
+            "restored": restored,
+            "instance_id": instance["id"],
+        }
+
+
+def _roster_secret(agent: str) -> str:
+    return f"airflow/variables/{secret_key_for(agent, 'connect/sales/{user}')}"
+
+
+def test_roster_example_lists_the_profile_and_stores_each_agent(roster_run):
+    sandbox = roster_run["sandbox"]
+    listed = _xcom(sandbox, "example_connect_federation_roster", "list_agents")
+    assert listed[0] == sorted(ROSTER_AGENTS)  # the supervisor is in another routing profile
+    assert listed[1] == sorted(set(ROSTER_AGENTS) - {ROSTER_DEPARTED})
+    for agent, text in roster_run["stored_before"].items():
+        token = FederationToken.from_dict(json.loads(text))
+        assert token.instance_id == roster_run["instance_id"]
+        assert json.loads(text)["ConnectUser"] == agent
+    # The second run reused every listed agent's valid token: no GetFederationToken call.
+    assert roster_run["federations"] == 0
+
+
+def test_roster_example_prunes_exactly_the_departed_agent(roster_run):
+    after = roster_run["after"]
+    assert "DeletedDate" in after[ROSTER_DEPARTED]
+    assert [agent for agent, described in after.items() if "DeletedDate" in described] == [ROSTER_DEPARTED]
+    assert "DeletedDate" not in roster_run["hand_written"]
+    first, second = _xcom(roster_run["sandbox"], "example_connect_federation_roster", "prune_tokens")
+    assert first == []
+    assert second == [secret_key_for(ROSTER_DEPARTED, "connect/sales/{user}")]
+    assert f"{secret_key_for(ROSTER_DEPARTED, 'connect/sales/{user}')}" in roster_run["outputs"][1]
+
+
+def test_roster_example_prune_is_undone_by_restore_secret(roster_run):
+    assert roster_run["restored"] == roster_run["stored_before"][ROSTER_DEPARTED]
+
+
+def test_roster_example_leaves_no_token_in_airflow_home_or_output(roster_run):
+    tokens = [FederationToken.from_dict(json.loads(text)) for text in roster_run["stored_before"].values()]
+    needles = [secret for token in tokens for secret in (token.access_token, token.refresh_token)]
+    assert roster_run["sandbox"].occurrences(needles) == dict.fromkeys(needles, 0)
+    assert all(needle not in output for output in roster_run["outputs"] for needle in needles)
