@@ -93,7 +93,8 @@ class ThrottlingError(ConnectApiError):
 
 
 class AccessDeniedError(ConnectApiError):
-    """``AccessDeniedException`` (403): the calling identity lacks ``connect:GetFederationToken``."""
+    """``AccessDeniedException`` (403): the calling identity lacks the permission, e.g. ``connect:GetFederationToken``
+    or ``connect:SearchUsers``."""
 
 
 class RootCredentialsError(ConnectApiError):
@@ -118,6 +119,25 @@ class DestinationWriteError(ConnectFederationError):
 
 class TokenReadError(ConnectFederationError):
     """A stored token could not be read back."""
+
+
+class TokenPruneError(ConnectFederationError):
+    """Stored tokens were not pruned: the store could not be listed, the prune was refused, or a deletion failed.
+
+    ``deleted`` and ``not_deleted`` are the Variable keys deleted before it stopped and those it
+    meant to delete but did not.
+    """
+
+    def __init__(
+        self, message: str, deleted: list[str] | None = None, not_deleted: list[str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.deleted = deleted or []
+        self.not_deleted = not_deleted or []
+
+    def __reduce__(self) -> tuple[type[TokenPruneError], tuple[str, list[str], list[str]]]:
+        """Rebuilt from its arguments, so it survives pickling."""
+        return type(self), (str(self), self.deleted, self.not_deleted)
 
 
 class BulkFederationError(ConnectFederationError):

@@ -14,15 +14,17 @@ stores, and that never gives two users one key:
 ``agent.one@example.com`` is stored under ``connect/agents/agent.one_40example.com``,
 ``agent+two@example.com`` under ``connect/agents/agent_2Btwo_40example.com`` and ``agent_3``
 under ``connect/agents/agent_5F3``. Every ``_`` of a key starts a code, so the username can be
-read back from the key, which is why the rule is injective.
+read back from the key (:func:`connect_user_of_key`), which is why the rule is injective.
 """
 
 from __future__ import annotations
 
+import re
 import string
+from functools import lru_cache
 
 from airflow_connect_fed._client.connect_user import validate_session_name
-from airflow_connect_fed.exceptions import InvalidDestinationError
+from airflow_connect_fed.exceptions import InvalidConnectUserError, InvalidDestinationError
 
 #: ``GetFederationTokensOperator``'s ``secret_key``: one Variable per agent.
 DEFAULT_SECRET_KEY = "connect/agents/{user}"  # noqa: S105 - a Variable name, not a secret
@@ -30,6 +32,9 @@ DEFAULT_SECRET_KEY = "connect/agents/{user}"  # noqa: S105 - a Variable name, no
 USER_FIELD = "{user}"
 
 _KEPT = frozenset(string.ascii_letters + string.digits + ".-")
+#: A username as the rule writes it: kept characters and ``_XX`` codes.
+_USER_KEY = r"(?:[A-Za-z0-9.\-]|_[0-9A-F]{2})+"
+_CODE = re.compile(r"_([0-9A-F]{2})")
 
 
 def user_key(connect_user: str) -> str:
@@ -44,9 +49,39 @@ def secret_key_for(connect_user: str, secret_key: str = DEFAULT_SECRET_KEY) -> s
     A downstream task reads it with ``Variable.get(secret_key_for(user), deserialize_json=True)``.
     ``secret_key`` is the operator's, with ``{user}`` in it.
     """
+    return user_template(secret_key).replace(USER_FIELD, user_key(connect_user))
+
+
+def connect_user_of_key(key: str, secret_key: str = DEFAULT_SECRET_KEY) -> str | None:
+    """The Connect username whose token :func:`secret_key_for` stores under ``key``, the rule read backwards.
+
+    ``None`` when ``key`` is a name the rule could not have produced from ``secret_key`` for any
+    valid username (another shape, an unknown or lower-case code, a code of a kept character).
+    """
+    match = _key_pattern(user_template(secret_key)).fullmatch(key) if isinstance(key, str) else None
+    if match is None:
+        return None
+    written = match["user"]
+    connect_user = _CODE.sub(lambda code: chr(int(code[1], 16)), written)
+    try:
+        return connect_user if user_key(connect_user) == written else None
+    except InvalidConnectUserError:
+        return None
+
+
+def user_template(secret_key: object) -> str:
+    """``secret_key`` if it has ``{user}``, which each user's key needs to be its own."""
     if not isinstance(secret_key, str) or USER_FIELD not in secret_key:
         raise InvalidDestinationError(
             f"secret_key {secret_key!r} has no '{USER_FIELD}': every user would overwrite the same "
             f"Variable. Use e.g. {DEFAULT_SECRET_KEY!r}."
         )
-    return secret_key.replace(USER_FIELD, user_key(connect_user))
+    return secret_key
+
+
+@lru_cache(maxsize=16)
+def _key_pattern(secret_key: str) -> re.Pattern[str]:
+    """The keys of ``secret_key``: its text as written, every ``{user}`` the same written username."""
+    first, *rest = (re.escape(part) for part in secret_key.split(USER_FIELD))
+    user = f"(?P<user>{_USER_KEY})"
+    return re.compile(first + user + "(?P=user)".join(rest))

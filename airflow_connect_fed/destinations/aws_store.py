@@ -1,8 +1,10 @@
-"""What Secrets Manager and SSM Parameter Store destinations share: one name, a new version per write."""
+"""What Secrets Manager and SSM Parameter Store destinations share: one name, a new version per write;
+and, store-wide, the tokens this provider wrote for an instance, listed and deleted."""
 
 from __future__ import annotations
 
 from abc import abstractmethod
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -19,9 +21,31 @@ from airflow_connect_fed.destinations.base import (
 from airflow_connect_fed.exceptions import DestinationWriteError, TokenReadError
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping, Sequence
 
     from airflow_connect_fed.token import FederationToken
+
+
+@dataclass(frozen=True)
+class StoredValue:
+    """A value a store listing found that this provider wrote for the instance it was listed for.
+
+    :param name: the secret or parameter name.
+    :param store_id: what deleting it names: the secret's ARN, the parameter's name.
+    :param connect_user: the Connect user the value records, when the listing read the value.
+    """
+
+    name: str
+    store_id: str
+    connect_user: str | None = None
+
+
+@dataclass(frozen=True)
+class StoreListing:
+    """What a listing found: the instance's values, and how many this provider wrote that record no instance."""
+
+    values: list[StoredValue]
+    unattributed: int = 0
 
 
 class AwsStoreDestination(TokenDestination):
@@ -41,6 +65,12 @@ class AwsStoreDestination(TokenDestination):
     #: What to allow when a read or a write is refused.
     _read_advice: ClassVar[str]
     _write_advice: ClassVar[str]
+    #: The IAM actions that list the store and delete from it, and whether a deletion can be undone.
+    list_action: ClassVar[str]
+    delete_action: ClassVar[str]
+    recoverable: ClassVar[bool]
+    #: The store, for messages.
+    store_name: ClassVar[str]
 
     def __init__(
         self,
@@ -70,7 +100,7 @@ class AwsStoreDestination(TokenDestination):
     ) -> dict[str, Any]:
         text = serialize(token, connect_user, principal)
         try:
-            version = self._put(text)
+            version = self._put(text, token.instance_id)
         except (ClientError, BotoCoreError) as error:
             secrets = (text, token.access_token, token.refresh_token)
             raise DestinationWriteError(
@@ -137,9 +167,34 @@ class AwsStoreDestination(TokenDestination):
         """The stored value, for messages: ``secret 'NAME'``."""
 
     @abstractmethod
-    def _put(self, text: str) -> str | int:
-        """Store ``text`` as the new current value; return its version; botocore errors propagate."""
+    def _put(self, text: str, instance_id: str) -> str | int:
+        """Store ``text``, a token of ``instance_id``, as the new current value; return its version;
+        botocore errors propagate."""
 
     @abstractmethod
     def _get(self, version: str | int | None) -> tuple[str, str | int] | None:
         """The stored text and its version, ``None`` if nothing is stored; botocore errors propagate."""
+
+    @classmethod
+    @abstractmethod
+    def list_tokens(cls, client: Any, prefix: str, instance_id: str, *, nested: bool) -> StoreListing:
+        """The values this provider wrote for ``instance_id`` under names starting with ``prefix``.
+
+        ``nested``: whether a name may hold a ``/`` after ``prefix``. Reads as few pages as the store
+        allows; botocore errors propagate.
+        """
+
+    @classmethod
+    @abstractmethod
+    def delete_tokens(
+        cls,
+        client: Any,
+        values: Sequence[StoredValue],
+        recovery_window_in_days: int | None,
+        deleted: Callable[[StoredValue], None],
+    ) -> list[StoredValue]:
+        """Delete ``values``, calling ``deleted`` after each one is gone; return those the store no longer had.
+
+        ``recovery_window_in_days`` (``None``: at once) where the store can restore a deletion.
+        Stops at the first error, which propagates.
+        """

@@ -85,6 +85,24 @@ def serialize(token: FederationToken, connect_user: str | None, principal: str |
     return json.dumps({**token.to_dict(), "ConnectUser": connect_user, "Principal": principal})
 
 
+def stored_owner(text: str) -> tuple[str, str] | None:
+    """``(InstanceId, ConnectUser)`` of a value :func:`serialize` wrote, ``None`` for any other value.
+
+    Reads only those fields: no token is built or registered with the masker (which costs
+    O(N^2) for N values), and nothing of the value reaches a message.
+    """
+    try:
+        data = json.loads(text)
+    except (TypeError, ValueError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("Credentials"), dict):
+        return None
+    instance_id, connect_user = data.get("InstanceId"), data.get("ConnectUser")
+    if isinstance(instance_id, str) and isinstance(connect_user, str):
+        return instance_id, connect_user
+    return None
+
+
 def deserialize(text: str, location: str) -> tuple[FederationToken, str | None, str | None]:
     """Parse stored text into the token, its Connect user and principal; errors name the location, never the content."""
     try:

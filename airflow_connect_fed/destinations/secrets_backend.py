@@ -271,6 +271,15 @@ def _task_sdk_version() -> tuple[int, int]:
     return int(major), int(minor)
 
 
+def variable_store(secret_key: str) -> AwsStoreDestination:
+    """The store and name the task's backend reads the Variable ``secret_key`` from, on the backend's client.
+
+    Unlike :meth:`SecretsBackendDestination.store`, it does not ask whether the backend's
+    ``variables_lookup_pattern`` lets it read the key.
+    """
+    return _store_of(task_backend().backend, secret_key)
+
+
 def _store_of(backend: Any, secret_key: str) -> AwsStoreDestination:
     """The store and name ``backend`` reads the Variable ``secret_key`` from, as its lookup builds it."""
     from airflow.providers.amazon.aws.secrets.secrets_manager import SecretsManagerBackend

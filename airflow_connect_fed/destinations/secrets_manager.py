@@ -3,23 +3,33 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from airflow_connect_fed._client.aws_error import AwsAnswer
-from airflow_connect_fed.destinations.aws_store import AwsStoreDestination
+from airflow_connect_fed.destinations.aws_store import AwsStoreDestination, StoredValue, StoreListing
 from airflow_connect_fed.exceptions import InvalidDestinationError
 
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
 _SECRET_NAME = re.compile(r"[A-Za-z0-9/_+=.@-]{1,512}")
+#: The description of every secret this provider creates.
+DESCRIPTION = "Amazon Connect federation token (airflow-connect-fed)"
+#: The tag every secret this provider creates carries: the key, its value the token's instance ID.
+INSTANCE_TAG = "airflow-connect-fed:instance-id"
+#: ListSecrets' largest page.
+_PAGE_SIZE = 100
 
 
 class SecretsManagerDestination(AwsStoreDestination):
     """Write the token as the ``SecretString`` of secret ``name``: JSON of ``to_dict()`` plus
     ``ConnectUser`` and ``Principal`` (who it was requested for and as).
 
-    The secret is created on the first write; later writes add a version with
-    ``PutSecretValue``, so the previous version stays intact if a write fails.
+    The secret is created on the first write, tagged ``airflow-connect-fed:instance-id`` with the
+    token's instance ID (which tells a prune whose it is without reading it); later writes add a
+    version with ``PutSecretValue``, so the previous version stays intact if a write fails.
     ``name`` is e.g. ``airflow/variables/connect/agent-1``; the other parameters are
     :class:`~airflow_connect_fed.destinations.aws_store.AwsStoreDestination`'s.
     """
@@ -28,7 +38,11 @@ class SecretsManagerDestination(AwsStoreDestination):
     _name_field = "secret_id"
     _version_field = "version_id"
     _read_advice = "Allow secretsmanager:GetSecretValue on it."
-    _write_advice = "Allow secretsmanager:PutSecretValue and CreateSecret on it."
+    _write_advice = "Allow secretsmanager:PutSecretValue, CreateSecret and TagResource on it."
+    list_action = "secretsmanager:ListSecrets"
+    delete_action = "secretsmanager:DeleteSecret"
+    recoverable = True
+    store_name = "Secrets Manager"
 
     @staticmethod
     def _hook_class() -> type:
@@ -48,7 +62,7 @@ class SecretsManagerDestination(AwsStoreDestination):
     def _what(self) -> str:
         return f"secret {self.name!r}"
 
-    def _put(self, text: str) -> str:
+    def _put(self, text: str, instance_id: str) -> str:
         try:
             return str(self.client.put_secret_value(SecretId=self.name, SecretString=text)["VersionId"])
         except ClientError as error:
@@ -58,7 +72,8 @@ class SecretsManagerDestination(AwsStoreDestination):
         created = self.client.create_secret(
             Name=self.name,
             SecretString=text,
-            Description="Amazon Connect federation token (airflow-connect-fed)",
+            Description=DESCRIPTION,
+            Tags=[{"Key": INSTANCE_TAG, "Value": instance_id}],
             **extra,
         )
         return str(created["VersionId"])
@@ -72,3 +87,53 @@ class SecretsManagerDestination(AwsStoreDestination):
                 return None
             raise
         return answer.get("SecretString", ""), answer["VersionId"]
+
+    @classmethod
+    def list_tokens(cls, client: Any, prefix: str, instance_id: str, *, nested: bool) -> StoreListing:
+        """The secrets under ``prefix`` tagged with ``instance_id``, from ListSecrets' metadata (no value read).
+
+        Secrets with this provider's description but no tag (created before the tag) are counted
+        as ``unattributed``; ``nested`` changes nothing (a secret name is one string).
+        """
+        filters = [{"Key": "name", "Values": [prefix]}] if prefix else []
+        pages = client.get_paginator("list_secrets").paginate(
+            Filters=filters, PaginationConfig={"PageSize": _PAGE_SIZE}
+        )
+        values: list[StoredValue] = []
+        unattributed = 0
+        for page in pages:
+            for secret in page.get("SecretList", []):
+                if not secret["Name"].startswith(prefix):  # the filter's match may be looser
+                    continue
+                tags = {tag["Key"]: tag["Value"] for tag in secret.get("Tags") or []}
+                if tags.get(INSTANCE_TAG) == instance_id:
+                    values.append(StoredValue(secret["Name"], secret["ARN"]))
+                elif INSTANCE_TAG not in tags and secret.get("Description") == DESCRIPTION:
+                    unattributed += 1
+        return StoreListing(values, unattributed)
+
+    @classmethod
+    def delete_tokens(
+        cls,
+        client: Any,
+        values: Sequence[StoredValue],
+        recovery_window_in_days: int | None,
+        deleted: Callable[[StoredValue], None],
+    ) -> list[StoredValue]:
+        """DeleteSecret each, with ``RecoveryWindowInDays``, or ``ForceDeleteWithoutRecovery`` for ``None``."""
+        window: dict[str, Any] = (
+            {"ForceDeleteWithoutRecovery": True}
+            if recovery_window_in_days is None
+            else {"RecoveryWindowInDays": recovery_window_in_days}
+        )
+        missing: list[StoredValue] = []
+        for value in values:
+            try:
+                client.delete_secret(SecretId=value.store_id, **window)
+            except ClientError as error:
+                if AwsAnswer.of(error).code != "ResourceNotFoundException":
+                    raise
+                missing.append(value)
+                continue
+            deleted(value)
+        return missing

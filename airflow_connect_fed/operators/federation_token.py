@@ -6,10 +6,7 @@ import json
 import math
 import threading
 from datetime import timedelta
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
-
-from airflow.sdk import BaseOperator
 
 from airflow_connect_fed._client.connect_user import connect_user_list, validate_caller, validate_role_arn
 from airflow_connect_fed._client.instance import InstanceRef
@@ -30,7 +27,9 @@ from airflow_connect_fed.exceptions import (
     InvalidFederationTokenError,
     InvalidInputError,
     TokenReadError,
+    UserNotFoundError,
 )
+from airflow_connect_fed.operators.base import ConnectOperator, annotate_outlets, rendered
 from airflow_connect_fed.secret_key import DEFAULT_SECRET_KEY, USER_FIELD, secret_key_for
 from airflow_connect_fed.token import TOKEN_LIFETIME
 
@@ -38,9 +37,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     from airflow.sdk import Context
-    from botocore.config import Config
 
-    from airflow_connect_fed.hooks.connect_federation import ConnectFederationHook
     from airflow_connect_fed.token import FederationToken
 
 XCOM_WARNING = (
@@ -50,27 +47,15 @@ XCOM_WARNING = (
 )
 
 
-class _FederationOperator(BaseOperator):
-    """What both operators share: the hook built from their arguments, the instance, token reuse.
+class _FederationOperator(ConnectOperator):
+    """What both token operators add to :class:`ConnectOperator`: the instance and token reuse."""
 
-    The hook is built on first use in ``execute``, from the rendered arguments, with every hook
-    argument (the shared quota's connection included) given at construction.
-
-    :param aws_conn_id: Airflow ``aws`` connection to call with (``None``: boto3's default chain). (templated)
-    :param region_name: AWS region; an instance ARN's region is used if this is unset. (templated)
-    :param verify: whether to verify SSL certificates, or a CA bundle path. (templated)
-    :param botocore_config: botocore ``Config`` keyword arguments for the clients.
-    """
-
-    ui_color = "#ff9900"
     #: Templated in both operators, with the users field each adds.
     template_fields: Sequence[str] = (
-        "aws_conn_id",
+        *ConnectOperator.template_fields,
         "instance_id",
-        "region_name",
         "role_arn",
         "secret_key",
-        "verify",
     )
 
     def __init__(
@@ -79,11 +64,6 @@ class _FederationOperator(BaseOperator):
         instance_id: str,
         destination: object,
         reuse_if_valid_for: timedelta | float | None = None,
-        shared_quota_conn_id: str | None = None,
-        aws_conn_id: str | None = "aws_default",
-        region_name: str | None = None,
-        verify: bool | str | None = None,
-        botocore_config: dict[str, Any] | Config | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -94,24 +74,6 @@ class _FederationOperator(BaseOperator):
                 "reuse_if_valid_for needs a destination that stores the token; with destination='xcom' "
                 "there is nothing to reuse. Use destination='secrets_backend' or drop reuse_if_valid_for."
             )
-        self.shared_quota_conn_id = shared_quota_conn_id
-        self.aws_conn_id = aws_conn_id
-        self.region_name = region_name
-        self.verify = verify
-        self.botocore_config = botocore_config
-
-    @cached_property
-    def hook(self) -> ConnectFederationHook:
-        """The hook on the operator's (rendered) connection arguments, built once per task run."""
-        from airflow_connect_fed.hooks.connect_federation import ConnectFederationHook
-
-        return ConnectFederationHook(
-            aws_conn_id=self.aws_conn_id,
-            region_name=self.region_name,
-            verify=self.verify,
-            config=self.botocore_config,
-            shared_quota_conn_id=self.shared_quota_conn_id,
-        )
 
 
 class GetFederationTokenOperator(_FederationOperator):
@@ -164,10 +126,10 @@ class GetFederationTokenOperator(_FederationOperator):
         self._secret_key_given = secret_key is not None
 
     def execute(self, context: Context) -> dict[str, Any]:
-        instance_id = _rendered("instance_id", self.instance_id)
+        instance_id = rendered("instance_id", self.instance_id)
         instance = InstanceRef.parse(instance_id)
-        connect_user = _rendered("connect_user", self.connect_user) if "connect_user" in self._given else None
-        role_arn = _rendered("role_arn", self.role_arn) if "role_arn" in self._given else None
+        connect_user = rendered("connect_user", self.connect_user) if "connect_user" in self._given else None
+        role_arn = rendered("role_arn", self.role_arn) if "role_arn" in self._given else None
         validate_caller(connect_user, role_arn)
         destination = self._destination(connect_user)
         principal = None if destination.kind == "xcom" else self._principal(connect_user, role_arn)
@@ -181,7 +143,7 @@ class GetFederationTokenOperator(_FederationOperator):
                 stored.token.instance_id,
                 stored.token.access_token_expiration.isoformat(),
             )
-            _annotate_outlets(self.outlets, context, _token_event(stored.token, rotated=False))
+            annotate_outlets(self.outlets, context, _token_event(stored.token, rotated=False))
             return stored.reference
         token = self.hook.get_federation_token(instance_id, connect_user=connect_user, role_arn=role_arn)
         self.log.info(
@@ -193,7 +155,7 @@ class GetFederationTokenOperator(_FederationOperator):
         value = destination.write(token, connect_user, principal)
         if destination.kind != XComDestination.kind:
             self.log.info("Stored the token in %s.", destination.describe(value))
-        _annotate_outlets(self.outlets, context, _token_event(token, rotated=True))
+        annotate_outlets(self.outlets, context, _token_event(token, rotated=True))
         return value
 
     def _destination(self, connect_user: str | None) -> TokenDestination:
@@ -209,7 +171,7 @@ class GetFederationTokenOperator(_FederationOperator):
                 "stored under and downstream tasks read, e.g. secret_key='connect/agents/agent-1'. "
                 "destination='xcom' needs none but keeps the tokens in plain text in the metadata DB and UI."
             )
-        secret_key = _rendered("secret_key", self.secret_key)
+        secret_key = rendered("secret_key", self.secret_key)
         if USER_FIELD in secret_key:
             if connect_user is None:
                 raise InvalidDestinationError(
@@ -247,8 +209,14 @@ class GetFederationTokensOperator(_FederationOperator):
     Each user's token is stored separately, under ``secret_key`` with ``{user}`` filled in by
     the rule of :mod:`airflow_connect_fed.secret_key` (``agent.one@example.com`` is stored as
     ``connect/agents/agent.one_40example.com``; :func:`~airflow_connect_fed.secret_key.secret_key_for`
-    gives the key), and the return value maps each user to its reference. One user's failure does not stop the others; the task fails at the
-    end naming every failed user and why, unless ``allow_partial_failure=True``.
+    gives the key), and the return value maps each user to its reference. One user's failure does not
+    stop the others; the task fails at the end naming every failed user and why, unless
+    ``allow_partial_failure=True``.
+
+    With ``skip_departed_users=True``, a user Connect no longer has (``UserNotFoundException``: deleted
+    since the list was made, e.g. by :class:`~airflow_connect_fed.operators.roster.ListConnectUsersOperator`)
+    is reported as departed, not as a failure: one warning names the departed users, each outlet
+    Asset's event gets them as ``departed_users``, and the return value leaves them out.
 
     :param instance_id: Connect instance ID or instance ARN. (templated)
     :param connect_users: Connect usernames: a list, or a JSON list / comma-separated string. (templated)
@@ -264,6 +232,7 @@ class GetFederationTokensOperator(_FederationOperator):
     :param shared_quota_conn_id: Airflow ``redis`` connection of the deployment-wide quota
         (default ``[connect_federation] shared_quota_conn_id``).
     :param allow_partial_failure: succeed with the users that worked, logging the others.
+    :param skip_departed_users: report users Connect no longer has as departed instead of failed.
     """
 
     template_fields: Sequence[str] = (*_FederationOperator.template_fields, "connect_users")
@@ -279,9 +248,15 @@ class GetFederationTokensOperator(_FederationOperator):
         requests_per_second: float | None = None,
         burst: int | None = None,
         allow_partial_failure: bool = False,
+        skip_departed_users: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(instance_id=instance_id, destination=destination, **kwargs)
+        if not isinstance(skip_departed_users, bool):
+            raise InvalidInputError(
+                f"skip_departed_users must be True or False, got {skip_departed_users!r}."
+            )
+        self.skip_departed_users = skip_departed_users
         self.connect_users = connect_users
         self.role_arn = role_arn
         self.secret_key = secret_key
@@ -296,10 +271,10 @@ class GetFederationTokensOperator(_FederationOperator):
         self.allow_partial_failure = allow_partial_failure
 
     def execute(self, context: Context) -> dict[str, Any]:
-        instance_id = _rendered("instance_id", self.instance_id)
+        instance_id = rendered("instance_id", self.instance_id)
         instance = InstanceRef.parse(instance_id)
-        role_arn = validate_role_arn(_rendered("role_arn", self.role_arn), "GetFederationTokensOperator")
-        users = _user_list(_rendered("connect_users", self.connect_users), role_arn)
+        role_arn = validate_role_arn(rendered("role_arn", self.role_arn), "GetFederationTokensOperator")
+        users = _user_list(rendered("connect_users", self.connect_users), role_arn)
         destinations = self._destinations(users)
         values: dict[str, Any] = {}
         for user in users:
@@ -327,25 +302,40 @@ class GetFederationTokensOperator(_FederationOperator):
                 on_token=store,
             )
             failures = {user: r for user, r in results.items() if isinstance(r, ConnectFederationError)}
+        departed: list[Any] = [
+            user
+            for user, failure in failures.items()
+            if self.skip_departed_users and isinstance(failure, UserNotFoundError)
+        ]
+        for user in departed:
+            del failures[user]
         self.log.info(
-            "Connect users: %d, tokens stored: %d, reused: %d, failed: %d.",
+            "Connect users: %d, tokens stored: %d, reused: %d, %sfailed: %d.",
             len(users),
-            len(fetch) - len(failures),
+            len(fetch) - len(failures) - len(departed),
             len(users) - len(fetch),
+            f"departed: {len(departed)}, " if self.skip_departed_users else "",
             len(failures),
         )
+        if departed:
+            self.log.warning(
+                "%d Connect user(s) no longer exist on instance %s (UserNotFoundException), reported as "
+                "departed, not failed: %s. Their stored tokens stay until a prune deletes them.",
+                len(departed),
+                instance.instance_id,
+                ", ".join(departed),
+            )
         for user, failure in failures.items():
             self.log.warning("No token for %s: %s: %s", user, type(failure).__name__, failure)
-        rotated: list[Any] = [user for user in fetch if user not in failures]
-        _annotate_outlets(
-            self.outlets,
-            context,
-            {
-                "instance_id": instance.instance_id,
-                "rotated_users": rotated,
-                "failed_users": list[Any](failures),
-            },
-        )
+        rotated: list[Any] = [user for user in fetch if user not in failures and user not in departed]
+        extra: dict[str, Any] = {
+            "instance_id": instance.instance_id,
+            "rotated_users": rotated,
+            "failed_users": list[Any](failures),
+        }
+        if self.skip_departed_users:
+            extra["departed_users"] = departed
+        annotate_outlets(self.outlets, context, extra)
         if failures and not self.allow_partial_failure:
             raise BulkFederationError(instance.instance_id, failures)
         return {user: values[user] for user in users if user in values}
@@ -357,7 +347,7 @@ class GetFederationTokensOperator(_FederationOperator):
         if self.destination == XComDestination.kind:
             self.log.warning(XCOM_WARNING)
             return dict.fromkeys(users, resolve_destination(XComDestination.kind))
-        secret_key = _rendered("secret_key", self.secret_key)
+        secret_key = rendered("secret_key", self.secret_key)
         return {
             user: _checked(resolve_destination("secrets_backend", secret_key_for(user, secret_key)))
             for user in users
@@ -378,25 +368,6 @@ def _checked(destination: TokenDestination) -> TokenDestination:
     """``destination`` once it has checked what its write needs, before any AWS call."""
     destination.check()
     return destination
-
-
-def _rendered(field: str, value: Any) -> Any:
-    """A templated field's value after rendering; ``None`` or ``"None"`` (a template of nothing) is refused."""
-    if value is None or value == "None":
-        raise InvalidInputError(
-            f"{field} is {value!r} after template rendering: the template rendered nothing (a missing "
-            "Variable, XCom or params value?). Check the template or the value it reads."
-        )
-    return value
-
-
-def _annotate_outlets(outlets: Sequence[Any], context: Context, extra: dict[str, Any]) -> None:
-    """Put ``extra`` (never a token) on the event of each outlet Asset of the running task."""
-    events = context.get("outlet_events")
-    if events is None:
-        return
-    for outlet in outlets:
-        events[outlet].extra.update(extra)
 
 
 def _token_event(token: FederationToken, *, rotated: bool) -> dict[str, Any]:
