@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_connect_fed import __version__
-from airflow_connect_fed._client.pacing import DEFAULT_BURST, DEFAULT_REQUESTS_PER_SECOND
+from airflow_connect_fed._client.pacing import DEFAULT_BURST, DEFAULT_REQUESTS_PER_SECOND, SEARCH_USERS
 
 
 def get_provider_info() -> dict[str, Any]:
@@ -38,7 +38,8 @@ def get_provider_info() -> dict[str, Any]:
         ],
         "config": {
             "connect_federation": {
-                "description": "GetFederationToken's quota, shared by every worker of the deployment.",
+                "description": "Connect's quotas (GetFederationToken's, SearchUsers'), shared by every worker "
+                "of the deployment.",
                 "options": {
                     "shared_quota_conn_id": {
                         "description": "Airflow redis connection holding one GetFederationToken quota per "
@@ -61,6 +62,21 @@ def get_provider_info() -> dict[str, Any]:
                         "type": "integer",
                         "example": "5",
                         "default": str(DEFAULT_BURST),
+                    },
+                    "search_users_requests_per_second": {
+                        "description": "SearchUsers requests per second per account and region (listing "
+                        "users: its own quota, apart from GetFederationToken's).",
+                        "version_added": "0.1.0",
+                        "type": "float",
+                        "example": "2.0",
+                        "default": str(SEARCH_USERS.requests_per_second),
+                    },
+                    "search_users_burst": {
+                        "description": "SearchUsers requests allowed at once before pacing starts.",
+                        "version_added": "0.1.0",
+                        "type": "integer",
+                        "example": "5",
+                        "default": str(SEARCH_USERS.burst),
                     },
                 },
             }

@@ -35,14 +35,29 @@ def test_documentation_url_and_config_options():
     info = get_provider_info()
     assert info["documentation-url"].startswith("https://")
     options = info["config"]["connect_federation"]["options"]
-    assert sorted(options) == ["burst", "requests_per_second", "shared_quota_conn_id"]
+    assert sorted(options) == [
+        "burst",
+        "requests_per_second",
+        "search_users_burst",
+        "search_users_requests_per_second",
+        "shared_quota_conn_id",
+    ]
     assert (options["requests_per_second"]["default"], options["burst"]["default"]) == ("2.0", "5")
+    assert (
+        options["search_users_requests_per_second"]["default"],
+        options["search_users_burst"]["default"],
+    ) == ("2.0", "5")
 
 
 def test_the_provider_reads_the_defaults_and_the_environment(monkeypatch):
-    from airflow_connect_fed._client.pacing import configured_pacing, configured_shared_quota_conn_id
+    from airflow_connect_fed._client.pacing import (
+        SEARCH_USERS,
+        configured_pacing,
+        configured_shared_quota_conn_id,
+    )
 
     assert configured_pacing(None, None) == (2.0, 5)
+    assert configured_pacing(None, None, SEARCH_USERS) == (2.0, 5)
     assert configured_shared_quota_conn_id(None) is None
     monkeypatch.setenv("AIRFLOW__CONNECT_FEDERATION__SHARED_QUOTA_CONN_ID", "connect_quota")
     assert configured_shared_quota_conn_id(None) == "connect_quota"
@@ -60,5 +75,6 @@ def test_airflow_reads_the_config_defaults(monkeypatch):
     from airflow.configuration import conf
 
     assert conf.getint("connect_federation", "burst") == 5
+    assert conf.getint("connect_federation", "search_users_burst") == 5
     monkeypatch.setenv("AIRFLOW__CONNECT_FEDERATION__SHARED_QUOTA_CONN_ID", "connect_quota")
     assert conf.get("connect_federation", "shared_quota_conn_id") == "connect_quota"

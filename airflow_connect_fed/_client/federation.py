@@ -1,4 +1,5 @@
-"""The service logic of GetFederationToken, once: checks, AssumeRole, the call, errors, pacing, quota.
+"""The service logic of GetFederationToken, once: checks, AssumeRole, the call, errors, pacing, quota;
+and of SearchUsers, which lists the users tokens are fetched for.
 
 :class:`FederationClient` works on an :class:`AwsAccess`, what it needs of an AWS connection.
 ``ConnectFederationHook`` and the ``connect-fed`` command are thin adapters that build one.
@@ -25,10 +26,20 @@ from airflow_connect_fed import exceptions as exc
 from airflow_connect_fed._client.aws_error import AwsAnswer
 from airflow_connect_fed._client.connect_user import connect_user_list, validate_caller
 from airflow_connect_fed._client.instance import InstanceRef
-from airflow_connect_fed._client.pacing import configured_pacing, configured_shared_quota_conn_id
+from airflow_connect_fed._client.pacing import (
+    configured_pacing,
+    configured_shared_quota_conn_id,
+    process_bucket,
+)
+from airflow_connect_fed._client.roster import PAGE_SIZE
 from airflow_connect_fed._client.sensitive import protect
 from airflow_connect_fed._client.session_credentials import SessionCredentials
-from airflow_connect_fed._client.token_bucket import TokenBucket
+from airflow_connect_fed._client.token_bucket import (
+    GET_FEDERATION_TOKEN,
+    SEARCH_USERS,
+    OperationQuota,
+    TokenBucket,
+)
 from airflow_connect_fed.token import FederationToken
 
 if TYPE_CHECKING:
@@ -39,6 +50,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sts import STSClient
     from mypy_boto3_sts.type_defs import CredentialsTypeDef
 
+    from airflow_connect_fed._client.roster import UserCriteria
     from airflow_connect_fed._client.shared_quota import SharedQuota
 
 #: botocore's standard retry mode: at most 5 attempts in all, jittered exponential backoff for
@@ -78,19 +90,21 @@ class AwsAccess:
 
 
 class FederationClient:
-    """GetFederationToken for one connection: single and per-agent tokens, bulk paced to the quota.
+    """GetFederationToken for one connection: single and per-agent tokens, bulk paced to the quota;
+    SearchUsers, paced to its own.
 
     :param access: the connection, looked up on first use: every input is checked before.
     :param region_name: the region asked for explicitly (an instance ARN's may not contradict it).
 
-    Both calls take ``shared_quota_conn_id``: the Airflow ``redis`` connection of the deployment-wide
-    quota, default ``[connect_federation] shared_quota_conn_id``; unset, pacing in this process only.
+    The calls take ``shared_quota_conn_id``: the Airflow ``redis`` connection of the deployment-wide
+    quotas, default ``[connect_federation] shared_quota_conn_id``; unset, pacing in this process only.
     """
 
     def __init__(self, access: Callable[[], AwsAccess], region_name: str | None = None) -> None:
         self._access_of = access
         self.region_name = region_name
         self._endpoints_checked = False
+        self._caller_account: str | None = None
 
     @cached_property
     def _access(self) -> AwsAccess:
@@ -110,7 +124,12 @@ class FederationClient:
         validate_caller(connect_user, role_arn)
         self._warn_if_sts_leaves_a_local_endpoint()
         quota = self._shared_quota(
-            shared_quota_conn_id, instance, region, role_arn, *configured_pacing(None, None)
+            shared_quota_conn_id,
+            instance,
+            region,
+            role_arn,
+            *configured_pacing(None, None),
+            GET_FEDERATION_TOKEN,
         )
         if connect_user is None:
             caller = _Caller(self._connect_client(region))
@@ -122,7 +141,7 @@ class FederationClient:
             )
         if quota is None:  # one call: nothing to pace in this process
             return self._federate(instance, caller)
-        with _paced(caller.client, quota):
+        with _paced(caller.client, quota, GET_FEDERATION_TOKEN):
             return self._federate(instance, caller)
 
     def get_federation_tokens(
@@ -144,7 +163,9 @@ class FederationClient:
         users = connect_user_list(connect_users, role_arn)
         rate, burst = configured_pacing(requests_per_second, burst)
         self._warn_if_sts_leaves_a_local_endpoint()
-        shared = self._shared_quota(shared_quota_conn_id, instance, region, role_arn, rate, burst)
+        shared = self._shared_quota(
+            shared_quota_conn_id, instance, region, role_arn, rate, burst, GET_FEDERATION_TOKEN
+        )
         quota = shared or TokenBucket(rate, burst)
         session = self._access.session(region)
         sts = self._sts_client(session)
@@ -163,10 +184,48 @@ class FederationClient:
             return token
 
         with (
-            _paced(client, quota),
+            _paced(client, quota, GET_FEDERATION_TOKEN),
             ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(users)))) as pool,
         ):
             return dict(zip(users, pool.map(one, users), strict=True))
+
+    def search_users(
+        self,
+        instance_id: str,
+        criteria: UserCriteria,
+        *,
+        requests_per_second: float | None = None,
+        burst: int | None = None,
+        shared_quota_conn_id: str | None = None,
+    ) -> list[str]:
+        """``ConnectFederationHook.list_connect_users``: the sorted, unique usernames SearchUsers finds for
+        ``criteria``, as the connection's identity, every page paced to SearchUsers' own quota.
+
+        Only each user's ``Username`` is kept: a page is dropped once read.
+        """
+        instance = InstanceRef.parse(instance_id)
+        region = instance.resolve_region(self.region_name)
+        rate, burst = configured_pacing(requests_per_second, burst, SEARCH_USERS)
+        self._warn_if_sts_leaves_a_local_endpoint()
+        quota = self._shared_quota(
+            shared_quota_conn_id, instance, region, None, rate, burst, SEARCH_USERS
+        ) or process_bucket(SEARCH_USERS, self._account(instance, None), self._region(region), rate, burst)
+        caller = _Caller(self._connect_client(region))
+        pages = caller.client.get_paginator("search_users").paginate(
+            InstanceId=instance.instance_id,
+            **criteria.search_parameters(),
+            PaginationConfig={"PageSize": PAGE_SIZE},
+        )
+        usernames: set[str] = set()
+        with _paced(caller.client, quota, SEARCH_USERS):
+            try:
+                for page in pages:
+                    usernames.update(user["Username"] for user in page.get("Users", ()))
+            except ClientError as error:
+                raise self._translate(error, instance, caller, SEARCH_USERS) from error
+            except BotoCoreError as error:
+                raise _connection_error(error, instance.instance_id) from error
+        return sorted(usernames)
 
     def caller_arn(self) -> str:
         """The ARN of the identity the connection authenticates as (STS ``GetCallerIdentity``).
@@ -204,23 +263,44 @@ class FederationClient:
         role_arn: str | None,
         rate: float,
         burst: int,
+        quota: OperationQuota,
     ) -> SharedQuota | None:
-        """The deployment-wide quota of the call's account and region, if one is configured.
-
-        Redis is checked to answer before anything calls AWS; the account is the instance ARN's,
-        else the role's, else the connection's identity's (one STS call).
-        """
+        """The deployment-wide quota of ``quota``'s operation in the call's account and region, if one
+        is configured. Redis is checked to answer before anything calls AWS."""
         conn_id = configured_shared_quota_conn_id(shared_quota_conn_id)
         if conn_id is None:
             return None
         from airflow_connect_fed._client.shared_quota import SharedQuota, redis_client
 
         client = redis_client(conn_id)
+        account = self._account(instance, role_arn)
+        return SharedQuota(client, conn_id, account, self._region(region), rate, burst, quota=quota)
+
+    def _account(self, instance: InstanceRef, role_arn: str | None) -> str:
+        """The account a call counts against: the instance ARN's, else the role's, else the connection's
+        identity's (one STS call, once per client)."""
         account = instance.account or (role_arn.split(":")[4] if role_arn else None)
-        if account is None:
-            account = self.caller_arn().split(":")[4]
-        region = region or self._access.session(region).region_name or "default"
-        return SharedQuota(client, conn_id, account, region, rate, burst)
+        if account is not None:
+            return account
+        if self._caller_account is None:
+            try:
+                self._caller_account = self.caller_arn().split(":")[4]
+            except ClientError as error:
+                answer = AwsAnswer.of(error)
+                raise exc.AwsConnectionError(
+                    f"Could not tell the connection's AWS account, whose quota the calls count against (STS "
+                    f"GetCallerIdentity): {answer.label}: {answer.message.rstrip('.')}. Check the connection's "
+                    "credentials, or pass the instance ARN, which names the account.",
+                    **answer.fields(),
+                    instance_id=instance.instance_id,
+                ) from error
+            except BotoCoreError as error:
+                raise _connection_error(error, instance.instance_id) from error
+        return self._caller_account
+
+    def _region(self, region: str | None) -> str:
+        """The region a call counts against: the one asked for, else the connection's."""
+        return region or self._access.session(region).region_name or "default"
 
     def _warn_if_sts_leaves_a_local_endpoint(self) -> None:
         """Warn when Connect is called on a local endpoint (an emulator) but STS calls would go elsewhere."""
@@ -325,17 +405,21 @@ class FederationClient:
         try:
             response = caller.client.get_federation_token(InstanceId=instance.instance_id)
         except ClientError as error:
-            raise self._translate(error, instance, caller) from error
+            raise self._translate(error, instance, caller, GET_FEDERATION_TOKEN) from error
         except BotoCoreError as error:
             raise _connection_error(error, instance.instance_id) from error
         token = FederationToken.from_dict(response, instance_id=instance.instance_id)
         token.mask()
         return token
 
-    def _translate(self, error: ClientError, instance: InstanceRef, caller: _Caller) -> exc.ConnectApiError:
+    def _translate(
+        self, error: ClientError, instance: InstanceRef, caller: _Caller, quota: OperationQuota
+    ) -> exc.ConnectApiError:
+        """The provider's error for an AWS answer to ``quota``'s operation: its class, what AWS said
+        (code, status, request id), and what to do."""
         answer = AwsAnswer.of(error)
         identity = caller.description or self._describe_caller(caller)
-        if _ROOT_REFUSAL in answer.message:
+        if quota.operation == GET_FEDERATION_TOKEN.operation and _ROOT_REFUSAL in answer.message:
             return exc.RootCredentialsError(
                 f"Amazon Connect refuses to federate the account root ({identity}) on instance "
                 f"{instance.instance_id!r} ({answer.label}). Use an IAM user, or a role session, whose name "
@@ -344,10 +428,11 @@ class FederationClient:
                 instance_id=instance.instance_id,
             )
         error_class, advice = _ERRORS.get(answer.code, (exc.ConnectApiError, ""))
+        advice = _ADVICE.get((quota.operation, answer.code), advice).format(quota=quota)
         attempts = error.response.get("ResponseMetadata", {}).get("RetryAttempts", 0)
         retried = f" after {attempts + 1} attempts" if attempts else ""
         return error_class(
-            f"GetFederationToken for instance {instance.instance_id!r} as {identity} failed{retried} with "
+            f"{quota.operation} for instance {instance.instance_id!r} as {identity} failed{retried} with "
             f"{answer.label}: {answer.message} {advice}".rstrip(),
             **answer.fields(),
             instance_id=instance.instance_id,
@@ -362,10 +447,11 @@ class FederationClient:
             return "the connection's identity"
 
 
+#: Each AWS error code's class and advice; ``{quota.operation}`` names the operation that failed.
 _ERRORS: dict[str, tuple[type[exc.ConnectApiError], str]] = {
     "InvalidRequestException": (
         exc.InvalidRequestError,
-        "GetFederationToken needs an instance with SAML 2.0 identity management; check the instance's setup.",
+        "Connect refused the {quota.operation} request; check the instance and the arguments.",
     ),
     "InvalidParameterException": (
         exc.InvalidParameterError,
@@ -391,12 +477,31 @@ _ERRORS: dict[str, tuple[type[exc.ConnectApiError], str]] = {
     ),
     "ThrottlingException": (
         exc.ThrottlingError,
-        "Over the GetFederationToken quota (about 2 requests/s per account and region): spread callers "
-        "out with an Airflow pool or use get_federation_tokens, which paces its calls.",
+        "Over the {quota.operation} quota (about {quota.requests_per_second:g} requests/s per account and "
+        "region): spread callers out with an Airflow pool.",
     ),
     "AccessDeniedException": (
         exc.AccessDeniedError,
-        "Allow connect:GetFederationToken on the instance (and its users) in this identity's IAM policy.",
+        "Allow connect:{quota.operation} on the instance (and its users) in this identity's IAM policy.",
+    ),
+}
+
+#: Advice for one operation's answer that differs from :data:`_ERRORS`'.
+_ADVICE: dict[tuple[str, str], str] = {
+    ("GetFederationToken", "InvalidRequestException"): (
+        "GetFederationToken needs an instance with SAML 2.0 identity management; check the instance's setup."
+    ),
+    ("GetFederationToken", "ThrottlingException"): (
+        "Over the GetFederationToken quota (about {quota.requests_per_second:g} requests/s per account and "
+        "region): spread callers out with an Airflow pool or use get_federation_tokens, which paces its calls."
+    ),
+    ("SearchUsers", "InvalidParameterException"): (
+        "Check the instance ID (1 to 100 characters, as shown in the instance ARN) and the criteria's IDs."
+    ),
+    ("SearchUsers", "ThrottlingException"): (
+        "Over the SearchUsers quota (about {quota.requests_per_second:g} requests/s per account and region), "
+        "which other callers of the account share: lower [connect_federation] search_users_requests_per_second, "
+        "or share the quota between workers with shared_quota_conn_id."
     ),
 }
 
@@ -411,17 +516,20 @@ def _connection_error(error: BotoCoreError, instance_id: str | None) -> exc.AwsC
 
 
 @contextmanager
-def _paced(client: ConnectClient, quota: TokenBucket | SharedQuota) -> Iterator[None]:
-    """While in the block, every GetFederationToken attempt of ``client`` waits for ``quota``; a 429 drains it."""
+def _paced(client: ConnectClient, bucket: TokenBucket | SharedQuota, quota: OperationQuota) -> Iterator[None]:
+    """While in the block, every attempt of ``client`` at ``quota``'s operation waits for ``bucket``;
+    a 429 drains it."""
     events = client.meta.events
-    send, retry = "before-send.connect.GetFederationToken", "needs-retry.connect.GetFederationToken"
-    events.register_first(send, lambda **_: quota.acquire(), unique_id="connect-fed-quota-take")
-    events.register(retry, partial(_drain_on_throttle, quota), unique_id="connect-fed-quota-answer")
+    operation = quota.operation
+    send, retry = f"before-send.connect.{operation}", f"needs-retry.connect.{operation}"
+    take, answer = f"connect-fed-quota-take-{operation}", f"connect-fed-quota-answer-{operation}"
+    events.register_first(send, lambda **_: bucket.acquire(), unique_id=take)
+    events.register(retry, partial(_drain_on_throttle, bucket), unique_id=answer)
     try:
         yield
     finally:
-        events.unregister(send, unique_id="connect-fed-quota-take")
-        events.unregister(retry, unique_id="connect-fed-quota-answer")
+        events.unregister(send, unique_id=take)
+        events.unregister(retry, unique_id=answer)
 
 
 def _drain_on_throttle(bucket: TokenBucket | SharedQuota, response: Any = None, **_: Any) -> None:

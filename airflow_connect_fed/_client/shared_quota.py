@@ -1,8 +1,8 @@
-"""One GetFederationToken quota for every worker of a deployment: a token bucket in Redis.
+"""One quota per Connect operation for every worker of a deployment: a token bucket in Redis.
 
-Amazon Connect's quota (about 2 requests/s, burst 5) is per account and region, shared by
-every process that calls. :class:`SharedQuota` keeps the bucket of one account and region in a
-Redis hash and changes it with one Lua script, so every take, every back-off after a 429 and
+Amazon Connect's quotas (GetFederationToken's about 2 requests/s, burst 5; SearchUsers' 2/s, burst 5)
+are per operation, account and region, shared by every process that calls. :class:`SharedQuota`
+keeps the bucket of one operation, account and region in a Redis hash and changes it with one Lua script, so every take, every back-off after a 429 and
 every recovery is atomic across hosts. It behaves as :class:`~airflow_connect_fed._client.pacing.TokenBucket`
 does in one process: a 429 seen by any process empties the bucket and slows the rate by 10%
 (down to half), each unthrottled answer gives back 5%.
@@ -23,7 +23,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from airflow_connect_fed._client.pacing import validate_pacing
-from airflow_connect_fed._client.token_bucket import TokenBucket
+from airflow_connect_fed._client.token_bucket import GET_FEDERATION_TOKEN, OperationQuota, TokenBucket
 from airflow_connect_fed.exceptions import InvalidInputError, SharedQuotaError
 
 if TYPE_CHECKING:
@@ -62,10 +62,12 @@ return tostring(wait)
 
 
 class SharedQuota:
-    """The GetFederationToken bucket of ``account`` in ``region``, shared through Redis.
+    """The bucket of ``quota``'s operation (default GetFederationToken) of ``account`` in ``region``,
+    shared through Redis.
 
     :param client: a redis-py client (e.g. ``RedisHook(conn_id).get_conn()``).
     :param conn_id: the Airflow connection it came from, for messages.
+    :param quota: the operation whose quota this is; each operation has its own key.
     """
 
     def __init__(
@@ -77,11 +79,13 @@ class SharedQuota:
         requests_per_second: float,
         burst: int,
         *,
+        quota: OperationQuota = GET_FEDERATION_TOKEN,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        validate_pacing(requests_per_second, burst)
-        self.key = f"airflow-connect-fed:quota:{account}:{region}"
+        validate_pacing(requests_per_second, burst, quota)
+        self.key = _key(quota, account, region)
         self.conn_id = conn_id
+        self.operation = quota.operation
         self.rate = float(requests_per_second)
         self.burst = burst
         self._script = client.register_script(_SCRIPT)
@@ -114,9 +118,10 @@ class SharedQuota:
             return self._run(op)
         except Exception as error:  # redis-py's errors, whichever the transport raised
             log.warning(
-                "The shared GetFederationToken quota in Redis connection %r stopped answering (%s: %s); "
+                "The shared %s quota in Redis connection %r stopped answering (%s: %s); "
                 "pacing in this process only, at %g requests/s, from now on. Other workers may overshoot "
                 "the account's quota meanwhile; retries absorb the throttled answers.",
+                self.operation,
                 self.conn_id,
                 type(error).__name__,
                 error,
@@ -127,6 +132,14 @@ class SharedQuota:
 
     def _run(self, op: str) -> float:
         return float(self._script(keys=[self.key], args=[self.rate, self.burst, op]))
+
+
+def _key(quota: OperationQuota, account: str, region: str) -> str:
+    """The Redis key of an operation's bucket; GetFederationToken's keeps the name it had before
+    other operations were paced, so workers of two releases share one bucket during an upgrade."""
+    if quota.operation == GET_FEDERATION_TOKEN.operation:
+        return f"airflow-connect-fed:quota:{account}:{region}"
+    return f"airflow-connect-fed:quota:{quota.operation}:{account}:{region}"
 
 
 def redis_client(conn_id: object) -> Any:
@@ -160,8 +173,8 @@ def redis_client(conn_id: object) -> Any:
         client.ping()
     except Exception as error:  # redis-py's errors, whichever the transport raised
         raise SharedQuotaError(
-            f"Redis connection {conn_id!r} ({connection.host}:{connection.port}) of the shared GetFederationToken "
+            f"Redis connection {conn_id!r} ({connection.host}:{connection.port}) of the shared Connect "
             f"quota does not answer: {type(error).__name__}: {error}. Check its host, port and password, or "
-            "unset [connect_federation] shared_quota_conn_id to pace in this process only. No token was fetched."
+            "unset [connect_federation] shared_quota_conn_id to pace in this process only. Nothing was sent to AWS."
         ) from None
     return client

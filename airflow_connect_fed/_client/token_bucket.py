@@ -1,4 +1,4 @@
-"""The client's pacing bucket for GetFederationToken's quota: ``burst`` at once, then ``requests_per_second``.
+"""The client's pacing bucket for a Connect operation's quota: ``burst`` at once, then ``requests_per_second``.
 
 A bucket holds up to ``burst`` tokens, starts full and refills continuously at the rate; every
 attempt (retries included) takes one, and ``acquire()`` sleeps until one is there, so a process
@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -27,8 +28,29 @@ DEFAULT_REQUESTS_PER_SECOND = 2.0
 DEFAULT_BURST = 5
 
 
-def validate(requests_per_second: object, burst: object) -> None:
-    """Raise ValueError unless the rate is a finite number > 0 and the burst a whole number >= 1."""
+@dataclass(frozen=True)
+class OperationQuota:
+    """A Connect operation's own quota per account and region (AWS keeps one per API), as AWS sets it
+    by default, and the prefix of the ``[connect_federation]`` options that pace the provider's calls of it.
+    """
+
+    operation: str
+    requests_per_second: float
+    burst: int
+    option_prefix: str = ""
+
+
+GET_FEDERATION_TOKEN = OperationQuota("GetFederationToken", DEFAULT_REQUESTS_PER_SECOND, DEFAULT_BURST)
+#: SearchUsers: 2 requests/s, burst 5 by default; ``[connect_federation] search_users_requests_per_second``
+#: and ``search_users_burst``.
+SEARCH_USERS = OperationQuota("SearchUsers", 2.0, 5, option_prefix="search_users_")
+
+
+def validate(
+    requests_per_second: object, burst: object, quota: OperationQuota = GET_FEDERATION_TOKEN
+) -> None:
+    """Raise ValueError unless the rate is a finite number > 0 and the burst a whole number >= 1;
+    the message names ``quota``'s operation and its default."""
     if (
         isinstance(requests_per_second, bool)
         or not isinstance(requests_per_second, (int, float))
@@ -36,12 +58,12 @@ def validate(requests_per_second: object, burst: object) -> None:
         or requests_per_second <= 0
     ):
         raise ValueError(
-            f"requests_per_second must be a finite number > 0 (GetFederationToken's quota is about "
-            f"{DEFAULT_REQUESTS_PER_SECOND:g} per account and region), got {requests_per_second!r}."
+            f"requests_per_second must be a finite number > 0 ({quota.operation}'s quota is about "
+            f"{quota.requests_per_second:g} per account and region), got {requests_per_second!r}."
         )
     if isinstance(burst, bool) or not isinstance(burst, int) or burst < 1:
         raise ValueError(
-            f"burst must be a whole number >= 1 (GetFederationToken's is about {DEFAULT_BURST}), got {burst!r}."
+            f"burst must be a whole number >= 1 ({quota.operation}'s is about {quota.burst}), got {burst!r}."
         )
 
 

@@ -1,4 +1,5 @@
-"""Hook for Amazon Connect's GetFederationToken on top of the amazon provider's AwsBaseHook."""
+"""Hook for Amazon Connect's GetFederationToken, and SearchUsers for the roster, on top of the amazon
+provider's AwsBaseHook."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 
 from airflow_connect_fed._client.federation import DEFAULT_RETRIES, AwsAccess, FederationClient
+from airflow_connect_fed._client.roster import UserCriteria
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -23,6 +25,7 @@ class ConnectFederationHook(AwsBaseHook):
     The token belongs to the Connect user that matches the calling IAM identity.
     For a token of a given agent, pass ``connect_user`` and ``role_arn``: the hook
     assumes the role with ``RoleSessionName=connect_user`` and calls as that session.
+    ``list_connect_users`` lists the instance's users (Connect's ``SearchUsers``) as the connection's identity.
 
     Throttling and 5xx answers are retried with botocore's ``standard`` retry mode
     (5 attempts) unless ``config`` or the connection's ``config_kwargs`` set ``retries``.
@@ -33,6 +36,7 @@ class ConnectFederationHook(AwsBaseHook):
     :param config: botocore ``Config`` (or its keyword dict) for the clients.
     :param shared_quota_conn_id: Airflow ``redis`` connection holding the deployment-wide quota;
         default ``[connect_federation] shared_quota_conn_id``. Unset: pacing in this process only.
+        Each operation (GetFederationToken, SearchUsers) has its own quota there.
     """
 
     conn_type = "aws"
@@ -115,6 +119,53 @@ class ConnectFederationHook(AwsBaseHook):
             burst=burst,
             max_workers=max_workers,
             on_token=on_token,
+            shared_quota_conn_id=self.shared_quota_conn_id,
+        )
+
+    def list_connect_users(
+        self,
+        instance_id: str,
+        *,
+        routing_profile_ids: list[str] | None = None,
+        security_profile_ids: list[str] | None = None,
+        hierarchy_group_ids: list[str] | None = None,
+        tags: dict[str, str] | None = None,
+        username_prefix: str | None = None,
+        requests_per_second: float | None = None,
+        burst: int | None = None,
+    ) -> list[str]:
+        """The usernames (sorted, unique) of the instance's users matching every criterion given.
+
+        Criteria combine with AND; the IDs of one list with OR; every tag pair must match. With none,
+        every user is listed. Connect's ``SearchUsers`` answers, page by page (500 users a page), as the
+        connection's own identity (it needs ``connect:SearchUsers``), each page paced to SearchUsers'
+        quota, which is its own: listing takes nothing from GetFederationToken's. Bad criteria are
+        refused before any request.
+
+        :param instance_id: Connect instance ID or instance ARN.
+        :param routing_profile_ids: users with any of these routing profiles (IDs).
+        :param security_profile_ids: users with any of these security profiles (IDs).
+        :param hierarchy_group_ids: users in any of these agent hierarchy groups (IDs; the group itself,
+            not its children).
+        :param tags: users carrying every one of these tags (key to value).
+        :param username_prefix: users whose username starts with this text (e.g. ``"agent."``).
+        :param requests_per_second: sustained SearchUsers rate for this account and region
+            (default ``[connect_federation] search_users_requests_per_second``, 2).
+        :param burst: SearchUsers requests allowed at once before pacing starts
+            (default ``[connect_federation] search_users_burst``, 5).
+        """
+        criteria = UserCriteria.parse(
+            routing_profile_ids=routing_profile_ids,
+            security_profile_ids=security_profile_ids,
+            hierarchy_group_ids=hierarchy_group_ids,
+            tags=tags,
+            username_prefix=username_prefix,
+        )
+        return self.federation.search_users(
+            instance_id,
+            criteria,
+            requests_per_second=requests_per_second,
+            burst=burst,
             shared_quota_conn_id=self.shared_quota_conn_id,
         )
 

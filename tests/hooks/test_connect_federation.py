@@ -396,3 +396,190 @@ def test_no_token_in_error_messages_or_debug_logs(emu_instance):
     for text in (str(raised.value), shown.text()):
         assert token.access_token not in text
         assert token.refresh_token not in text
+
+
+US_INSTANCE_ARN = f"arn:aws:connect:us-east-1:{ACCOUNT}:instance/{INSTANCE_ID}"
+
+
+def users_page(*usernames: str, next_token: str | None = None) -> dict:
+    """A SearchUsers answer listing ``usernames``, with the other fields a user has."""
+    page: dict = {
+        "Users": [
+            {
+                "Id": f"id-{name}",
+                "Arn": f"{US_INSTANCE_ARN}/agent/id-{name}",
+                "Username": name,
+                "RoutingProfileId": "rp-1",
+                "SecurityProfileIds": ["sp-1"],
+                "IdentityInfo": {"FirstName": "Agent", "LastName": name},
+            }
+            for name in usernames
+        ],
+        "ApproximateTotalCount": len(usernames),
+    }
+    if next_token:
+        page["NextToken"] = next_token
+    return page
+
+
+class TestListConnectUsers:
+    """SearchUsers' request shape and error translation with Stubber, on the hook's own client. The
+    instance is given as an ARN: it names the account whose SearchUsers quota paces the listing."""
+
+    def test_pages_are_followed_and_usernames_sorted_once_each(self):
+        hook = make_hook()
+        first = {"InstanceId": INSTANCE_ID, "MaxResults": 500}
+        with stubbed(hook) as stub:
+            stub.add_response(
+                "search_users",
+                users_page("zoe.agent@example.com", "agent.one@example.com", next_token="page-2"),
+                first,
+            )
+            stub.add_response(
+                "search_users",
+                users_page("agent.two@example.com", "agent.one@example.com"),
+                {**first, "NextToken": "page-2"},
+            )
+            usernames = hook.list_connect_users(US_INSTANCE_ARN)
+            stub.assert_no_pending_responses()
+        assert usernames == ["agent.one@example.com", "agent.two@example.com", "zoe.agent@example.com"]
+
+    def test_the_criteria_are_sent_as_search_criteria_and_filter(self):
+        hook = make_hook()
+        expected = {
+            "InstanceId": INSTANCE_ID,
+            "MaxResults": 500,
+            "SearchCriteria": {
+                "AndConditions": [
+                    {
+                        "OrConditions": [
+                            {
+                                "StringCondition": {
+                                    "FieldName": "RoutingProfileId",
+                                    "Value": value,
+                                    "ComparisonType": "EXACT",
+                                }
+                            }
+                            for value in ("rp-1", "rp-2")
+                        ]
+                    },
+                    {"HierarchyGroupCondition": {"Value": "hg-1", "HierarchyGroupMatchType": "EXACT"}},
+                    {
+                        "StringCondition": {
+                            "FieldName": "Username",
+                            "Value": "agent.",
+                            "ComparisonType": "STARTS_WITH",
+                        }
+                    },
+                ]
+            },
+            "SearchFilter": {"TagFilter": {"TagCondition": {"TagKey": "team", "TagValue": "billing"}}},
+        }
+        with stubbed(hook) as stub:
+            stub.add_response("search_users", users_page("agent.one@example.com"), expected)
+            usernames = hook.list_connect_users(
+                US_INSTANCE_ARN,
+                routing_profile_ids=["rp-1", "rp-2"],
+                hierarchy_group_ids=["hg-1"],
+                username_prefix="agent.",
+                tags={"team": "billing"},
+            )
+            stub.assert_no_pending_responses()
+        assert usernames == ["agent.one@example.com"]
+
+    def test_an_instance_with_no_match_is_an_empty_list(self):
+        hook = make_hook()
+        with stubbed(hook) as stub:
+            stub.add_response("search_users", {"Users": [], "ApproximateTotalCount": 0})
+            assert hook.list_connect_users(US_INSTANCE_ARN, security_profile_ids=["sp-9"]) == []
+
+    @pytest.mark.parametrize(
+        ("code", "status", "error_class", "advice"),
+        [
+            (
+                "ResourceNotFoundException",
+                404,
+                exc.InstanceNotFoundError,
+                "No such instance in this account and region: check instance_id and region_name.",
+            ),
+            (
+                "AccessDeniedException",
+                403,
+                exc.AccessDeniedError,
+                "Allow connect:SearchUsers on the instance (and its users) in this identity's IAM policy.",
+            ),
+            (
+                "InvalidParameterException",
+                400,
+                exc.InvalidParameterError,
+                "Check the instance ID (1 to 100 characters, as shown in the instance ARN) and the criteria's IDs.",
+            ),
+            (
+                "ThrottlingException",
+                429,
+                exc.ThrottlingError,
+                "Over the SearchUsers quota (about 2 requests/s per account and region)",
+            ),
+            ("InternalServiceException", 500, exc.InternalServiceError, "Amazon Connect failed internally"),
+        ],
+    )
+    def test_errors_name_searchusers_the_instance_and_the_request_id(self, code, status, error_class, advice):
+        hook = make_hook(config={"retries": {"mode": "standard", "max_attempts": 1}})
+        with mock_aws(), stubbed(hook) as stub:
+            stub.add_client_error(
+                "search_users", code, "The service said no.", status, response_meta={"RequestId": "req-4711"}
+            )
+            with pytest.raises(error_class) as raised:
+                hook.list_connect_users(US_INSTANCE_ARN)
+        error = raised.value
+        message = str(error)
+        assert message.startswith(f"SearchUsers for instance {INSTANCE_ID!r} as identity arn:aws:"), message
+        assert (
+            f"failed with {code} (HTTP {status}, RequestId req-4711): The service said no. {advice}"
+            in message
+        )
+        assert "GetFederationToken" not in message
+        assert (error.error_code, error.status_code, error.request_id) == (code, status, "req-4711")
+        assert error.instance_id == INSTANCE_ID
+        assert isinstance(error.__cause__, ClientError)
+
+    def test_no_credentials(self, monkeypatch):
+        monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+        monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+        with pytest.raises(
+            exc.AwsConnectionError,
+            match=rf"Could not call AWS for instance '{INSTANCE_ID}': Unable to locate credentials.*Check the",
+        ):
+            make_hook().list_connect_users(US_INSTANCE_ARN)
+
+    @pytest.mark.parametrize(
+        ("instance_id", "kwargs", "error_class", "message"),
+        [
+            (US_INSTANCE_ARN, {"routing_profile_ids": "rp-1"}, exc.InvalidInputError, "pass a list"),
+            (US_INSTANCE_ARN, {"security_profile_ids": []}, exc.InvalidInputError, "is an empty list"),
+            (US_INSTANCE_ARN, {"hierarchy_group_ids": ["hg-1", ""]}, exc.InvalidInputError, "holds ''"),
+            (US_INSTANCE_ARN, {"tags": {"team": 1}}, exc.InvalidInputError, r"tags\['team'\] is 1"),
+            (US_INSTANCE_ARN, {"tags": {"": "x"}}, exc.InvalidInputError, "tags has the key ''"),
+            (US_INSTANCE_ARN, {"username_prefix": " "}, exc.InvalidInputError, "username_prefix ' '"),
+            ("abc/def", {}, exc.InvalidInstanceIdError, "instance_id 'abc/def' contains whitespace or '/'"),
+            (INSTANCE_ARN, {}, exc.InvalidInstanceIdError, "'eu-west-2' but region_name is 'us-east-1'"),
+            (
+                US_INSTANCE_ARN,
+                {"requests_per_second": 0},
+                exc.InvalidInputError,
+                r"requests_per_second must be a finite number > 0 \(SearchUsers's quota is about 2 .*got 0",
+            ),
+            (
+                US_INSTANCE_ARN,
+                {"burst": 0.5},
+                exc.InvalidInputError,
+                r"burst must be a whole number >= 1 .*got 0.5",
+            ),
+        ],
+    )
+    def test_bad_input_is_refused_before_any_request(self, instance_id, kwargs, error_class, message):
+        hook = make_hook()
+        with stubbed(hook) as stub:  # no answer queued: a request would fail as unstubbed
+            with pytest.raises(error_class, match=message):
+                hook.list_connect_users(instance_id, **kwargs)
+            stub.assert_no_pending_responses()
