@@ -12,7 +12,7 @@ import pytest
 from airflow_connect_fed import secret_key_for
 from airflow_connect_fed.destinations import SecretsManagerDestination, SsmParameterDestination
 from airflow_connect_fed.exceptions import InvalidConnectUserError, InvalidDestinationError
-from airflow_connect_fed.secret_key import DEFAULT_SECRET_KEY, user_key
+from airflow_connect_fed.secret_key import DEFAULT_SECRET_KEY, connect_user_of_key, user_key
 
 STS_CHARACTERS = string.ascii_letters + string.digits + "+=,.@_-"
 
@@ -36,6 +36,7 @@ def read_back(key: str) -> str:
 def test_examples_of_the_documented_rule(user, key):
     assert secret_key_for(user) == key
     assert read_back(user_key(user)) == user
+    assert connect_user_of_key(key) == user
 
 
 def test_a_template_of_ones_own():
@@ -55,6 +56,7 @@ def test_every_valid_username_is_a_legal_distinct_name_on_both_stores():
     assert len(set(keys.values())) == len(users)
     for user, key in keys.items():
         assert read_back(key.removeprefix("connect/agents/")) == user
+        assert connect_user_of_key(key) == user
         assert SecretsManagerDestination(f"airflow/variables/{key}").name.endswith(key)
         assert SsmParameterDestination(f"/airflow/variables/{key}").name.endswith(key)
 
@@ -79,3 +81,46 @@ def test_a_template_without_the_user_field(template):
     with pytest.raises(InvalidDestinationError, match=r"has no '\{user\}'") as raised:
         secret_key_for("agent-1", template)
     assert repr(template) in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("template", "key", "user"),
+    [
+        ("teams/{user}/connect", "teams/agent.one_40example.com/connect", "agent.one@example.com"),
+        ("{user}", "agent_5F3", "agent_3"),
+        ("connect/{user}.x", "connect/a.x.x", "a.x"),
+        ("a/{user}/b/{user}", "a/agent-1/b/agent-1", "agent-1"),
+    ],
+)
+def test_the_user_is_read_back_from_a_key_of_any_template(template, key, user):
+    assert connect_user_of_key(key, template) == user
+    assert secret_key_for(user, template) == key
+
+
+@pytest.mark.parametrize(
+    ("key", "why"),
+    [
+        ("connect/other/agent-1", "another prefix"),
+        ("connect/agents/", "no user"),
+        ("connect/agents/a", "a 1-character username"),
+        ("connect/agents/" + "a" * 65, "a 65-character username"),
+        ("connect/agents/agent_2b", "a lower-case code"),
+        ("connect/agents/agent_41", "a code of a kept character ('A')"),
+        ("connect/agents/agent_2F1", "a code of a character no username has ('/')"),
+        ("connect/agents/agent_", "an unfinished code"),
+        ("connect/agents/agent 1", "a character the rule never writes"),
+        ("connect/agents/team/agent-1", "a deeper name"),
+        ("Connect/agents/agent-1", "the prefix in another case"),
+    ],
+)
+def test_a_key_the_rule_could_not_have_produced_reads_back_as_none(key, why):
+    assert connect_user_of_key(key) is None, why
+
+
+def test_a_repeated_user_field_must_repeat_the_same_user():
+    assert connect_user_of_key("a/agent-1/b/agent-2", "a/{user}/b/{user}") is None
+
+
+def test_reading_back_needs_the_user_field():
+    with pytest.raises(InvalidDestinationError, match=r"has no '\{user\}'"):
+        connect_user_of_key("connect/agents/agent-1", "connect/agents")

@@ -11,14 +11,30 @@ from airflow_connect_fed import load_federation_token
 from airflow_connect_fed.destinations import (
     SecretsManagerDestination,
 )
+from airflow_connect_fed.destinations.aws_store import StoredValue
+from airflow_connect_fed.destinations.secrets_manager import DESCRIPTION, INSTANCE_TAG
 from airflow_connect_fed.exceptions import (
     DestinationWriteError,
     InvalidDestinationError,
     InvalidFederationTokenError,
     TokenReadError,
 )
-from tests.destinations.conftest import no_token_in, refuse, token
-from tests.federation_answers import ACCESS_TOKEN
+from airflow_connect_fed.token import FederationToken
+from tests.destinations.conftest import EXPIRES, no_token_in, refuse, token
+from tests.federation_answers import ACCESS_TOKEN, INSTANCE_ID, success_body
+
+OTHER_INSTANCE = "99999999-8888-7777-6666-555555555555"
+
+
+def secrets():
+    return boto3.client("secretsmanager", region_name="us-east-1")
+
+
+def write(name: str, user: str = "agent-1", instance: str = INSTANCE_ID) -> None:
+    body = success_body(user=user, expires_at=EXPIRES)
+    SecretsManagerDestination(name, aws_conn_id=None, client=secrets()).write(
+        FederationToken.from_dict(body, instance_id=instance), user
+    )
 
 
 class TestSecretsManager:
@@ -39,6 +55,14 @@ class TestSecretsManager:
         assert no_token_in(first)
         assert first["kind"] == "secrets_manager"
         assert load_federation_token(second) == token()
+
+    def test_created_tagged_with_the_tokens_instance_and_described(self):
+        write("connect/agent-1", instance=OTHER_INSTANCE)
+        write("connect/agent-1", instance=OTHER_INSTANCE)  # a new version: PutSecretValue, tags unchanged
+        described = secrets().describe_secret(SecretId="connect/agent-1")
+        assert described["Tags"] == [{"Key": INSTANCE_TAG, "Value": OTHER_INSTANCE}]
+        assert described["Description"] == DESCRIPTION
+        assert len(described["VersionIdsToStages"]) == 2
 
     def test_kms_key_on_create(self):
         kms = boto3.client("kms", region_name="us-east-1")
@@ -87,4 +111,96 @@ class TestSecretsManager:
             destination.current()
         assert (
             SecretsManagerDestination("missing", aws_conn_id=None, region_name="us-east-1").current() is None
+        )
+
+
+class TestStoredTokens:
+    """list_tokens and delete_tokens: a prune's view of the store, from ListSecrets' metadata."""
+
+    def test_lists_the_instances_secrets_under_the_prefix(self):
+        write("connect/agents/agent-1")
+        write("connect/agents/agent-2")
+        write("connect/agents/agent-3", instance=OTHER_INSTANCE)
+        write("connect/others/agent-4")
+        secrets().create_secret(Name="connect/agents/by-hand", SecretString='{"a": 1}')
+        secrets().create_secret(
+            Name="connect/agents/tagged-by-hand",
+            SecretString="{}",
+            Tags=[{"Key": "team", "Value": "sales"}],
+        )
+        listing = SecretsManagerDestination.list_tokens(
+            secrets(), "connect/agents/", INSTANCE_ID, nested=False
+        )
+        assert [value.name for value in listing.values] == [
+            "connect/agents/agent-1",
+            "connect/agents/agent-2",
+        ]
+        arn = secrets().describe_secret(SecretId="connect/agents/agent-1")["ARN"]
+        assert listing.values[0] == StoredValue("connect/agents/agent-1", arn)
+        assert listing.unattributed == 0
+
+    def test_secrets_written_before_the_tag_are_counted_not_listed(self):
+        write("connect/agents/agent-1")
+        for user in ("agent-2", "agent-3"):
+            secrets().create_secret(Name=f"connect/agents/{user}", SecretString="{}", Description=DESCRIPTION)
+        listing = SecretsManagerDestination.list_tokens(
+            secrets(), "connect/agents/", INSTANCE_ID, nested=False
+        )
+        assert [value.name for value in listing.values] == ["connect/agents/agent-1"]
+        assert listing.unattributed == 2
+
+    def test_every_page_is_read_and_no_value(self):
+        for n in range(230):
+            secrets().create_secret(
+                Name=f"connect/agents/agent-{n:03d}",
+                SecretString="{}",
+                Tags=[{"Key": INSTANCE_TAG, "Value": INSTANCE_ID}],
+            )
+        client = secrets()
+        calls = []
+        client.meta.events.register(
+            "before-call.secrets-manager.*", lambda model, **_: calls.append(model.name)
+        )
+        listing = SecretsManagerDestination.list_tokens(client, "connect/agents/", INSTANCE_ID, nested=False)
+        assert len(listing.values) == 230
+        assert calls == ["ListSecrets"] * 3
+
+    def test_deleted_with_a_recovery_window_and_restorable(self):
+        write("connect/agents/agent-1")
+        write("connect/agents/agent-2")
+        listing = SecretsManagerDestination.list_tokens(
+            secrets(), "connect/agents/", INSTANCE_ID, nested=False
+        )
+        deleted = []
+        missing = SecretsManagerDestination.delete_tokens(secrets(), listing.values[:1], 7, deleted.append)
+        assert (deleted, missing) == (listing.values[:1], [])
+        assert "DeletedDate" in secrets().describe_secret(SecretId="connect/agents/agent-1")
+        assert "DeletedDate" not in secrets().describe_secret(SecretId="connect/agents/agent-2")
+        secrets().restore_secret(SecretId="connect/agents/agent-1")
+        assert (
+            SecretsManagerDestination("connect/agents/agent-1", client=secrets()).current().connect_user
+            == "agent-1"
+        )
+
+    def test_none_deletes_without_recovery(self):
+        write("connect/agents/agent-1")
+        listing = SecretsManagerDestination.list_tokens(
+            secrets(), "connect/agents/", INSTANCE_ID, nested=False
+        )
+        SecretsManagerDestination.delete_tokens(secrets(), listing.values, None, lambda value: None)
+        with pytest.raises(secrets().exceptions.ResourceNotFoundException):
+            secrets().describe_secret(SecretId="connect/agents/agent-1")
+
+    def test_a_secret_gone_since_the_listing_is_reported_missing(self):
+        write("connect/agents/agent-1")
+        write("connect/agents/agent-2")
+        listing = SecretsManagerDestination.list_tokens(
+            secrets(), "connect/agents/", INSTANCE_ID, nested=False
+        )
+        secrets().delete_secret(SecretId="connect/agents/agent-1", ForceDeleteWithoutRecovery=True)
+        deleted = []
+        missing = SecretsManagerDestination.delete_tokens(secrets(), listing.values, 7, deleted.append)
+        assert ([value.name for value in missing], [value.name for value in deleted]) == (
+            ["connect/agents/agent-1"],
+            ["connect/agents/agent-2"],
         )

@@ -11,12 +11,34 @@ from airflow_connect_fed import load_federation_token
 from airflow_connect_fed.destinations import (
     SsmParameterDestination,
 )
+from airflow_connect_fed.destinations.aws_store import StoredValue
 from airflow_connect_fed.exceptions import (
     DestinationWriteError,
     InvalidDestinationError,
 )
-from tests.destinations.conftest import no_token_in, refuse, token
-from tests.federation_answers import REFRESH_TOKEN
+from airflow_connect_fed.token import FederationToken
+from tests.destinations.conftest import EXPIRES, no_token_in, refuse, token
+from tests.federation_answers import INSTANCE_ID, REFRESH_TOKEN, success_body
+
+OTHER_INSTANCE = "99999999-8888-7777-6666-555555555555"
+
+
+def ssm():
+    return boto3.client("ssm", region_name="us-east-1")
+
+
+def write(name: str, user: str | None = "agent-1", instance: str = INSTANCE_ID) -> None:
+    body = success_body(user=user or "caller", expires_at=EXPIRES)
+    SsmParameterDestination(name, aws_conn_id=None, client=ssm()).write(
+        FederationToken.from_dict(body, instance_id=instance), user
+    )
+
+
+def operations(client) -> list[str]:
+    """The operations ``client`` sends from now on."""
+    calls: list[str] = []
+    client.meta.events.register("before-call.ssm.*", lambda model, **_: calls.append(model.name))
+    return calls
 
 
 class TestSsm:
@@ -47,3 +69,65 @@ class TestSsm:
             match=r"Parameter name .* (cannot be stored|may not start|has 16 levels; .* at most 15)",
         ):
             SsmParameterDestination(name)
+
+
+class TestStoredTokens:
+    """list_tokens and delete_tokens: a prune's view of the store; the value says whose a parameter is."""
+
+    def test_lists_the_instances_tokens_with_their_user(self):
+        write("/connect/agents/agent-1")
+        write("/connect/agents/agent-2", user="agent-2")
+        write("/connect/agents/agent-3", user="agent-3", instance=OTHER_INSTANCE)
+        write("/connect/agents/own", user=None)  # the connection's own token records no user
+        write("/connect/other/agent-4", user="agent-4")
+        text = json.dumps({"Credentials": {}, "InstanceId": INSTANCE_ID, "ConnectUser": "agent-5"})
+        ssm().put_parameter(Name="/connect/agents/plain", Value=text, Type="String")
+        for name, value in [("/connect/agents/not-json", "{"), ("/connect/agents/list", "[1]")]:
+            ssm().put_parameter(Name=name, Value=value, Type="SecureString")
+        ssm().put_parameter(
+            Name="/connect/agents/no-credentials",
+            Value=text.replace('"Credentials": {}, ', ""),
+            Type="SecureString",
+        )
+        listing = SsmParameterDestination.list_tokens(ssm(), "/connect/agents/", INSTANCE_ID, nested=False)
+        assert sorted(listing.values, key=lambda value: value.name) == [
+            StoredValue("/connect/agents/agent-1", "/connect/agents/agent-1", "agent-1"),
+            StoredValue("/connect/agents/agent-2", "/connect/agents/agent-2", "agent-2"),
+        ]
+        assert listing.unattributed == 0
+
+    def test_one_level_unless_nested_names_need_more(self):
+        write("/connect/agents/agent-1")
+        write("/connect/agents/agent-2/token", user="agent-2")
+        client = ssm()
+        calls = operations(client)
+        flat = SsmParameterDestination.list_tokens(client, "/connect/agents/", INSTANCE_ID, nested=False)
+        nested = SsmParameterDestination.list_tokens(client, "/connect/agents/", INSTANCE_ID, nested=True)
+        assert [value.name for value in flat.values] == ["/connect/agents/agent-1"]
+        assert sorted(value.name for value in nested.values) == [
+            "/connect/agents/agent-1",
+            "/connect/agents/agent-2/token",
+        ]
+        assert calls == ["GetParametersByPath"] * 2
+
+    def test_a_prefix_inside_a_level_lists_that_level(self):
+        write("/connect/agent-1")
+        write("/connect/admin-1", user="admin-1")
+        listing = SsmParameterDestination.list_tokens(ssm(), "/connect/agent-", INSTANCE_ID, nested=False)
+        assert [value.name for value in listing.values] == ["/connect/agent-1"]
+
+    def test_deleted_ten_a_request_and_the_missing_reported(self):
+        for n in range(23):
+            write(f"/connect/agents/agent-{n:02d}", user=f"agent-{n:02d}")
+        values = SsmParameterDestination.list_tokens(
+            ssm(), "/connect/agents/", INSTANCE_ID, nested=False
+        ).values
+        ssm().delete_parameter(Name="/connect/agents/agent-05")
+        client = ssm()
+        calls = operations(client)
+        deleted: list[StoredValue] = []
+        missing = SsmParameterDestination.delete_tokens(client, values, 7, deleted.append)
+        assert calls == ["DeleteParameters"] * 3
+        assert [value.name for value in missing] == ["/connect/agents/agent-05"]
+        assert len(deleted) == 22
+        assert ssm().describe_parameters()["Parameters"] == []
