@@ -1,37 +1,49 @@
 """The Connect operations moto lacks, answered in Connect's restJson wire format, as WSGI middleware.
 
-Requests signed for the ``connect`` service on the CreateUser, DescribeUser, ListUsers and
-GetFederationToken paths are handled here; every other request goes to moto's application unchanged,
-so one endpoint URL serves both. Errors are a JSON ``{"Message": ...}`` body plus the
-``x-amzn-ErrorType`` header, which botocore's restJson parser turns into ``ClientError`` codes.
+Requests signed for the ``connect`` service on the paths of CreateUser, DescribeUser, ListUsers,
+SearchUsers, DeleteUser, UpdateUserRoutingProfile, GetFederationToken, and TagResource,
+UntagResource and ListTagsForResource of a user's ARN are handled here; every other request goes to
+moto's application unchanged (the tags of an instance are moto's), so one endpoint URL serves both.
+Errors are a JSON ``{"Message": ...}`` body plus the ``x-amzn-ErrorType`` header, which botocore's
+restJson parser turns into ``ClientError`` codes.
+
+Quotas, per account and region: GetFederationToken's own, and one bucket per operation for every
+other operation served here (429 ThrottlingException when empty). Every signed request is counted
+by service and operation.
 
 STS requests signed with the root key get AWS's answers where moto's differ:
 ``GetCallerIdentity`` names the root, and ``AssumeRole`` is refused.
 
-One emulator-only route, like moto's own ``/moto-api/``: ``POST /connect-emulator-api/instances``
-with ``{"InstanceId", "Region"}`` (optional ``"AccountId"``, default the root's account) creates a
-SAML instance with that id in moto's Connect backend, which picks random ids itself. It answers
-``{"Id", "Arn", "Created"}``, ``Created`` false when the instance already existed.
+Two emulator-only routes, like moto's own ``/moto-api/``, neither signed nor throttled nor counted:
+
+- ``POST /connect-emulator-api/instances`` with ``{"InstanceId", "Region"}`` (optional
+  ``"AccountId"``, default the root's account) creates a SAML instance with that id in moto's Connect
+  backend, which picks random ids itself. It answers ``{"Id", "Arn", "Created"}``, ``Created`` false
+  when the instance already existed.
+- ``POST /connect-emulator-api/users`` with ``{"InstanceId", "Region", "Users"}`` (optional
+  ``"AccountId"``) creates users at once, each a username or an object of CreateUser fields, all or
+  none. It answers ``{"Users": [{"Username", "Id", "Arn", "Created"}]}``, ``Created`` false for a
+  username the instance had already.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import logging
+import re
 import secrets
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs
 
 from moto.connect.models import Instance, connect_backends
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from amazon_connect_emulator.directory import DuplicateUsername, check_tags, new_user
 from amazon_connect_emulator.identity import (
     SigningScope,
     request_account,
@@ -39,8 +51,10 @@ from amazon_connect_emulator.identity import (
     root_arn,
     signing_scope,
 )
-from amazon_connect_emulator.seed import INSTANCE_ROUTE, check_instance_id
+from amazon_connect_emulator.operations import operation_of, query_action
+from amazon_connect_emulator.seed import INSTANCE_ROUTE, USERS_ROUTE, check_instance_id
 from amazon_connect_emulator.sign_in import PREFIX as SIGN_IN_PREFIX
+from amazon_connect_emulator.user_search import PageTokens, search_predicate
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -54,9 +68,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MAX_INSTANCE_ID_LENGTH = 100
-MAX_USERNAME_LENGTH = 100
 MAX_LIST_RESULTS = 1000
 DEFAULT_LIST_RESULTS = 100
+MAX_SEARCH_RESULTS = 500
+DEFAULT_SEARCH_RESULTS = 100  # AWS documents no default; the emulator's choice
 
 _STATUS = {
     "InvalidRequestException": 400,
@@ -68,31 +83,31 @@ _STATUS = {
     "InternalServiceException": 500,
 }
 
-# Optional CreateUser fields that DescribeUser returns as sent (Password is never returned).
-_USER_SETTINGS = (
-    "IdentityInfo",
-    "PhoneConfig",
-    "DirectoryUserId",
-    "SecurityProfileIds",
-    "RoutingProfileId",
-    "HierarchyGroupId",
-    "Tags",
-    "AutoAcceptConfigs",
-    "AfterContactWorkConfigs",
-    "PhoneNumberConfigs",
-    "PersistentConnectionConfigs",
-    "VoiceEnhancementConfigs",
-)
-
+# Endpoints are the operation names: the counters and the quota go by them.
 _ROUTES = Map(
     [
-        Rule("/users/<instance_id>", methods=["PUT"], endpoint="create_user"),
-        Rule("/users/<instance_id>/<user_id>", methods=["GET"], endpoint="describe_user"),
-        Rule("/users-summary/<instance_id>", methods=["GET"], endpoint="list_users"),
+        Rule("/users/<instance_id>", methods=["PUT"], endpoint="CreateUser"),
+        Rule("/users/<instance_id>/<user_id>", methods=["GET"], endpoint="DescribeUser"),
+        Rule("/users/<instance_id>/<user_id>", methods=["DELETE"], endpoint="DeleteUser"),
+        Rule(
+            "/users/<instance_id>/<user_id>/routing-profile",
+            methods=["POST"],
+            endpoint="UpdateUserRoutingProfile",
+        ),
+        Rule("/users-summary/<instance_id>", methods=["GET"], endpoint="ListUsers"),
+        Rule("/search-users", methods=["POST"], endpoint="SearchUsers"),
+        Rule("/tags/<path:resource_arn>", methods=["POST"], endpoint="TagResource"),
+        Rule("/tags/<path:resource_arn>", methods=["DELETE"], endpoint="UntagResource"),
+        Rule("/tags/<path:resource_arn>", methods=["GET"], endpoint="ListTagsForResource"),
         # <path:...> so an InstanceId with a slash (an ARN) still gets a Connect error, not moto's.
-        Rule("/user/federate/<path:instance_id>", methods=["GET"], endpoint="get_federation_token"),
+        Rule("/user/federate/<path:instance_id>", methods=["GET"], endpoint="GetFederationToken"),
     ],
     strict_slashes=False,
+)
+_SEED_ROUTES = (INSTANCE_ROUTE, USERS_ROUTE)
+_TAG_OPERATIONS = ("TagResource", "UntagResource", "ListTagsForResource")
+_USER_ARN = re.compile(
+    r"arn:[\w-]+:connect:(?P<region>[\w-]+):(?P<account>\d{12}):instance/(?P<instance>[^/]+)/agent/(?P<user>[^/]+)"
 )
 
 
@@ -132,49 +147,71 @@ class ConnectApi:
         root_access_key: str,
         token_ttl: int,
         sign_ins: SignIns,
+        api_quota: Quota | None = None,
     ) -> None:
+        from amazon_connect_emulator.quota import Quota
+        from amazon_connect_emulator.token_bucket import DEFAULT_API_BURST, DEFAULT_API_REQUESTS_PER_SECOND
+
         self._moto_app = moto_app
         self._sign_ins = sign_ins
         self._users = users
         self._quota = quota
+        self._api_quota = api_quota or Quota(DEFAULT_API_REQUESTS_PER_SECOND, DEFAULT_API_BURST)
         self._faults = faults
         self._counters = counters
         self._root_access_key = root_access_key
         self._token_ttl = token_ttl
+        self._pages = PageTokens()
         self._instances_lock = threading.Lock()
         self._handlers: dict[str, Handler] = {
-            "create_user": self._create_user,
-            "describe_user": self._describe_user,
-            "list_users": self._list_users,
-            "get_federation_token": self._get_federation_token,
+            "CreateUser": self._create_user,
+            "DescribeUser": self._describe_user,
+            "DeleteUser": self._delete_user,
+            "UpdateUserRoutingProfile": self._update_user_routing_profile,
+            "ListUsers": self._list_users,
+            "SearchUsers": self._search_users,
+            "TagResource": self._tag_resource,
+            "UntagResource": self._untag_resource,
+            "ListTagsForResource": self._list_tags_for_resource,
+            "GetFederationToken": self._get_federation_token,
         }
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == INSTANCE_ROUTE:
-            return self._respond_seed(Request(environ))(environ, start_response)
-        if str(environ.get("PATH_INFO", "")).startswith(SIGN_IN_PREFIX):
+        path = str(environ.get("PATH_INFO", ""))
+        if path in _SEED_ROUTES:
+            return self._respond_seed(Request(environ), path)(environ, start_response)
+        if path.startswith(SIGN_IN_PREFIX):
             return self._sign_ins.respond(Request(environ))(environ, start_response)
         scope = signing_scope(environ.get("HTTP_AUTHORIZATION"))
-        if scope is not None:
-            self._counters.record_request(scope.service)
-        if scope is not None and scope.service == "sts" and scope.access_key == self._root_access_key:
+        if scope is None:
+            return self._moto_app(environ, start_response)
+        route = _match(environ) if scope.service == "connect" else None
+        self._counters.record_request(
+            scope.service, route[0] if route else operation_of(environ, scope.service)
+        )
+        if scope.service == "sts" and scope.access_key == self._root_access_key:
             account_id = request_account(scope.access_key, environ.get("HTTP_X_MOTO_ACCOUNT_ID"))
-            answer = _root_sts_answer(_sts_action(environ), account_id, scope.region)
+            answer = _root_sts_answer(query_action(environ), account_id, scope.region)
             if answer is not None:
                 return answer(environ, start_response)
-        route = _match(environ) if scope is not None and scope.service == "connect" else None
-        if scope is None or route is None:
+        if route is None:
             return self._moto_app(environ, start_response)
-        endpoint, args = route
-        response = self._respond(self._handlers[endpoint], Request(environ), scope, args)
+        operation, args = route
+        if operation in _TAG_OPERATIONS and _USER_ARN.fullmatch(args["resource_arn"]) is None:
+            return self._moto_app(environ, start_response)  # an instance's (or another resource's) tags
+        response = self._respond(operation, Request(environ), scope, args)
         return response(environ, start_response)
 
     def _respond(
-        self, handler: Handler, request: Request, scope: SigningScope, args: dict[str, str]
+        self, operation: str, request: Request, scope: SigningScope, args: dict[str, str]
     ) -> Response:
         try:
-            return _json_response(200, handler(request, scope, args))
+            if operation != "GetFederationToken":  # which applies its own quota, counted per instance
+                self._admit_api(operation, _account(request, scope), scope.region)
+            return _json_response(200, self._handlers[operation](request, scope, args))
         except ConnectError as error:
+            if error.code == "ThrottlingException":
+                self._counters.record_throttle(operation)
             return _json_response(error.status, {"Message": error.message}, error.code)
         except Exception:
             logger.exception("Connect emulator failed on %s %s", request.method, request.path)
@@ -182,38 +219,35 @@ class ConnectApi:
                 500, {"Message": "The emulator failed; see its log"}, "InternalServiceException"
             )
 
-    # The emulator-only route: a Connect instance with a given id
-
-    def _respond_seed(self, request: Request) -> Response:
-        if request.method != "POST":
-            return _json_response(
-                405, {"Message": f"Use POST on {INSTANCE_ROUTE}"}, "InvalidRequestException"
+    def _admit_api(self, operation: str, account_id: str, region: str) -> None:
+        if not self._api_quota.try_acquire((account_id, region, operation)):
+            raise ConnectError(
+                "ThrottlingException",
+                f"Rate exceeded: {operation} allows {self._api_quota.requests_per_second:g} requests/s "
+                f"(burst {self._api_quota.burst}) per account and region; slow down and retry",
             )
+
+    # The emulator-only routes: an instance with a given id, users at once
+
+    def _respond_seed(self, request: Request, route: str) -> Response:
+        if request.method != "POST":
+            return _json_response(405, {"Message": f"Use POST on {route}"}, "InvalidRequestException")
+        seed = self._seed_instance if route == INSTANCE_ROUTE else self._seed_users
         try:
-            return _json_response(200, self._seed_instance(_json_body(request)))
+            return _json_response(200, seed(_json_body(request)))
         except ConnectError as error:
             return _json_response(error.status, {"Message": error.message}, error.code)
 
     def _seed_instance(self, payload: dict[str, Any]) -> dict[str, Any]:
-        instance_id, region = payload.get("InstanceId"), payload.get("Region")
-        account_id = payload.get("AccountId") or request_account(self._root_access_key, None)
-        if not isinstance(account_id, str) or not (account_id.isdigit() and len(account_id) == 12):
-            raise ConnectError(
-                "InvalidParameterException", f"AccountId must be 12 digits, or left out, got {account_id!r}"
-            )
+        account_id, region = self._seed_scope(payload)
+        instance_id = payload.get("InstanceId")
         try:
             check_instance_id(instance_id)
         except ValueError as error:
             raise ConnectError(
                 "InvalidParameterException", str(error).replace("instance_id", "InstanceId")
             ) from None
-        try:
-            backend = connect_backends[account_id][str(region)]
-        except KeyError:
-            raise ConnectError(
-                "InvalidParameterException",
-                f"Region must be an AWS region moto serves Connect in, like 'us-east-1', got {region!r}",
-            ) from None
+        backend = connect_backends[account_id][region]
         assert isinstance(instance_id, str)
         with self._instances_lock:
             instance = backend.instances.get(instance_id)
@@ -226,34 +260,74 @@ class ConnectApi:
                 backend.instances[instance_id] = instance
         return {"Id": instance.id, "Arn": instance.arn, "Created": created}
 
-    # CreateUser, DescribeUser, ListUsers
-
-    def _create_user(self, request: Request, scope: SigningScope, args: dict[str, str]) -> dict[str, Any]:
-        key, instance = self._instance(_account(request, scope), scope.region, args["instance_id"])
-        payload = _json_body(request)
-        username = payload.get("Username")
-        if not isinstance(username, str) or not 1 <= len(username) <= MAX_USERNAME_LENGTH:
+    def _seed_users(self, payload: dict[str, Any]) -> dict[str, Any]:
+        account_id, region = self._seed_scope(payload)
+        instance_id, users = payload.get("InstanceId"), payload.get("Users")
+        if not isinstance(instance_id, str) or not instance_id:
+            raise ConnectError(
+                "InvalidParameterException", f"InstanceId must be an instance id, got {instance_id!r}"
+            )
+        if not isinstance(users, list):
             raise ConnectError(
                 "InvalidParameterException",
-                f"Username must be a string of 1 to {MAX_USERNAME_LENGTH} characters, got {username!r}",
+                f"Users must be a list of usernames or objects of CreateUser fields, got {users!r}",
             )
-        settings = {name: payload[name] for name in _USER_SETTINGS if name in payload}
-        user = self._users.add(key, instance.arn, username, settings)
-        if user is None:
+        added = add_users(
+            self._users, (account_id, region, instance_id), users, existing_ok=True, label="Users"
+        )
+        return {
+            "Users": [
+                {"Username": user.username, "Id": user.id, "Arn": user.arn, "Created": created}
+                for user, created in added
+            ]
+        }
+
+    def _seed_scope(self, payload: dict[str, Any]) -> tuple[str, str]:
+        """The account (default the root's) and region of a seed request, checked."""
+        account_id = payload.get("AccountId") or request_account(self._root_access_key, None)
+        if not isinstance(account_id, str) or not (account_id.isdigit() and len(account_id) == 12):
             raise ConnectError(
-                "DuplicateResourceException",
-                f"A user named {username!r} already exists in instance {instance.id}",
+                "InvalidParameterException", f"AccountId must be 12 digits, or left out, got {account_id!r}"
             )
+        region = payload.get("Region")
+        try:
+            connect_backends[account_id][str(region)]
+        except KeyError:
+            raise ConnectError(
+                "InvalidParameterException",
+                f"Region must be an AWS region moto serves Connect in, like 'us-east-1', got {region!r}",
+            ) from None
+        return account_id, str(region)
+
+    # CreateUser, DescribeUser, DeleteUser, UpdateUserRoutingProfile, ListUsers
+
+    def _create_user(self, request: Request, scope: SigningScope, args: dict[str, str]) -> dict[str, Any]:
+        key = (_account(request, scope), scope.region, args["instance_id"])
+        [(user, _)] = add_users(self._users, key, [_json_body(request)])
         return {"UserId": user.id, "UserArn": user.arn}
 
     def _describe_user(self, request: Request, scope: SigningScope, args: dict[str, str]) -> dict[str, Any]:
         key, instance = self._instance(_account(request, scope), scope.region, args["instance_id"])
-        user = self._users.get(key, args["user_id"])
-        if user is None:
+        return {"User": self._user(key, instance, args["user_id"]).description()}
+
+    def _delete_user(self, request: Request, scope: SigningScope, args: dict[str, str]) -> dict[str, Any]:
+        key, instance = self._instance(_account(request, scope), scope.region, args["instance_id"])
+        self._user(key, instance, args["user_id"])
+        self._users.remove(key, args["user_id"])
+        return {}
+
+    def _update_user_routing_profile(
+        self, request: Request, scope: SigningScope, args: dict[str, str]
+    ) -> dict[str, Any]:
+        key, instance = self._instance(_account(request, scope), scope.region, args["instance_id"])
+        profile = _json_body(request).get("RoutingProfileId")
+        if not isinstance(profile, str) or not profile:
             raise ConnectError(
-                "ResourceNotFoundException", f"User {args['user_id']} not found in instance {instance.id}"
+                "InvalidParameterException", f"RoutingProfileId must be a non-empty string, got {profile!r}"
             )
-        return {"User": user.description()}
+        self._user(key, instance, args["user_id"])
+        self._users.update(key, args["user_id"], RoutingProfileId=profile)
+        return {}
 
     def _list_users(self, request: Request, scope: SigningScope, args: dict[str, str]) -> dict[str, Any]:
         key, _ = self._instance(_account(request, scope), scope.region, args["instance_id"])
@@ -264,6 +338,84 @@ class ConnectApi:
         if start + size < len(users):
             body["NextToken"] = str(start + size)
         return body
+
+    def _user(self, key: InstanceKey, instance: Instance, user_id: str) -> ConnectUser:
+        user = self._users.get(key, user_id)
+        if user is None:
+            raise ConnectError(
+                "ResourceNotFoundException", f"User {user_id} not found in instance {instance.id}"
+            )
+        return user
+
+    # SearchUsers
+
+    def _search_users(self, request: Request, scope: SigningScope, args: dict[str, str]) -> dict[str, Any]:
+        payload = _json_body(request)
+        instance_id = payload.get("InstanceId")
+        if not isinstance(instance_id, str) or not instance_id:
+            raise ConnectError(
+                "InvalidParameterException", f"InstanceId must be an instance id, got {instance_id!r}"
+            )
+        size = payload.get("MaxResults", DEFAULT_SEARCH_RESULTS)
+        if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_SEARCH_RESULTS:
+            raise ConnectError(
+                "InvalidParameterException", f"MaxResults must be 1 to {MAX_SEARCH_RESULTS}, got {size!r}"
+            )
+        criteria, search_filter = payload.get("SearchCriteria"), payload.get("SearchFilter")
+        key, _ = self._instance(_account(request, scope), scope.region, instance_id)
+        search_id = self._pages.search_id(key, criteria, search_filter)
+        try:
+            matches = search_predicate(criteria, search_filter)
+            after = self._pages.after(payload.get("NextToken"), search_id)
+        except ValueError as error:
+            raise ConnectError("InvalidParameterException", str(error)) from None
+        found = [user for user in self._users.users(key) if matches(user)]
+        rest = [user for user in found if user.sequence > after]
+        page = rest[:size]
+        body: dict[str, Any] = {
+            "Users": [user.search_summary() for user in page],
+            "ApproximateTotalCount": len(found),
+        }
+        if len(rest) > size:
+            body["NextToken"] = self._pages.issue(search_id, page[-1].sequence)
+        return body
+
+    # TagResource, UntagResource, ListTagsForResource of a user
+
+    def _tag_resource(self, request: Request, scope: SigningScope, args: dict[str, str]) -> dict[str, Any]:
+        key, user = self._tagged_user(args["resource_arn"])
+        try:
+            tags = check_tags(_json_body(request).get("tags"), "tags")
+        except ValueError as error:
+            raise ConnectError("InvalidParameterException", str(error)) from None
+        self._users.update(key, user.id, Tags={**(user.settings.get("Tags") or {}), **tags})
+        return {}
+
+    def _untag_resource(self, request: Request, scope: SigningScope, args: dict[str, str]) -> dict[str, Any]:
+        key, user = self._tagged_user(args["resource_arn"])
+        keys = request.args.getlist("tagKeys")
+        if not keys:
+            raise ConnectError(
+                "InvalidParameterException", "tagKeys must name at least one tag key, got none"
+            )
+        remaining = {k: v for k, v in (user.settings.get("Tags") or {}).items() if k not in keys}
+        self._users.update(key, user.id, Tags=remaining or None)
+        return {}
+
+    def _list_tags_for_resource(
+        self, request: Request, scope: SigningScope, args: dict[str, str]
+    ) -> dict[str, Any]:
+        _, user = self._tagged_user(args["resource_arn"])
+        return {"tags": dict(user.settings.get("Tags") or {})}
+
+    def _tagged_user(self, arn: str) -> tuple[InstanceKey, ConnectUser]:
+        parts = _USER_ARN.fullmatch(arn)
+        assert parts is not None  # only user ARNs are routed here
+        key = (parts["account"], parts["region"], parts["instance"])
+        user = self._users.get(key, parts["user"])
+        if user is None or user.arn != arn:
+            raise ConnectError("ResourceNotFoundException", f"Resource {arn} not found")
+        return key, user
 
     # GetFederationToken
 
@@ -338,18 +490,51 @@ class ConnectApi:
 
     @staticmethod
     def _instance(account_id: str, region: str, instance_id: str) -> tuple[InstanceKey, Instance]:
-        """The moto Connect instance that the account holds in the region under ``instance_id``."""
-        _check_instance_id(instance_id)
+        key = (account_id, region, instance_id)
+        return key, find_instance(key)
+
+
+def find_instance(key: InstanceKey) -> Instance:
+    """The moto Connect instance that the account holds in the region under the instance id."""
+    account_id, region, instance_id = key
+    _check_instance_id(instance_id)
+    try:
+        instance = connect_backends[account_id][region].instances.get(instance_id)
+    except KeyError:  # a region moto does not serve
+        instance = None
+    if instance is None:
+        raise ConnectError(
+            "ResourceNotFoundException",
+            f"Instance {instance_id} not found in account {account_id}, region {region}",
+        )
+    return instance
+
+
+def add_users(
+    directory: UserDirectory,
+    key: InstanceKey,
+    users: Iterable[str | Mapping[str, Any]],
+    *,
+    existing_ok: bool = False,
+    label: str | None = None,
+) -> list[tuple[ConnectUser, bool]]:
+    """Create users of an instance from usernames or CreateUser-like mappings, all or none, as CreateUser
+    checks them; ``(user, created)`` in order. ``label`` names the list in error messages
+    (``Users[2]: ...``). With ``existing_ok`` a username the instance has is that user, not a 409."""
+    instance = find_instance(key)
+    entries = []
+    for i, user in enumerate(users):
         try:
-            instance = connect_backends[account_id][region].instances.get(instance_id)
-        except KeyError:  # a region moto does not serve
-            instance = None
-        if instance is None:
-            raise ConnectError(
-                "ResourceNotFoundException",
-                f"Instance {instance_id} not found in account {account_id}, region {region}",
-            )
-        return (account_id, region, instance_id), instance
+            entries.append(new_user(user))
+        except ValueError as error:
+            where = f"{label}[{i}]: " if label else ""
+            raise ConnectError("InvalidParameterException", f"{where}{error}") from None
+    try:
+        return directory.add_many(key, instance.arn, entries, existing_ok=existing_ok)
+    except DuplicateUsername as error:
+        raise ConnectError("DuplicateResourceException", str(error)) from None
+    except ValueError as error:
+        raise ConnectError("InvalidParameterException", str(error)) from None
 
 
 def _account(request: Request, scope: SigningScope) -> str:
@@ -383,18 +568,6 @@ def _json_body(request: Request) -> dict[str, Any]:
             "InvalidRequestException", f"Request body must be a JSON object, got {type(payload).__name__}"
         )
     return payload
-
-
-def _sts_action(environ: WSGIEnvironment) -> str | None:
-    """The ``Action`` of an STS query-protocol request; a body read for it is put back for moto."""
-    if environ.get("REQUEST_METHOD") == "POST":
-        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
-        environ["wsgi.input"] = io.BytesIO(body)
-        query = body.decode("utf-8", "replace")
-    else:
-        query = environ.get("QUERY_STRING", "")
-    actions = parse_qs(query).get("Action")
-    return actions[0] if actions else None
 
 
 def _root_sts_answer(action: str | None, account_id: str, region: str) -> Response | None:

@@ -1,4 +1,5 @@
-"""Federation request counters that tests and benchmarks read, overall and per instance."""
+"""Request counters that tests and benchmarks read: federations overall and per instance, every signed
+request by service and operation, and throttled answers by operation."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 Outcome = Literal["succeeded", "throttled", "faulted", "rejected"]
+#: The operation of a signed request the emulator cannot name (not Connect, no target, no Action).
+UNKNOWN_OPERATION = "Unknown"
 
 
 @dataclass(frozen=True)
@@ -28,22 +31,44 @@ class FederationCounts:
 
 
 class FederationCounters:
-    """Thread-safe tallies of federation outcomes, keyed by the InstanceId the caller sent,
-    and of every signed AWS request the emulator received, by service."""
+    """Thread-safe tallies of federation outcomes, keyed by the InstanceId the caller sent, of every
+    signed AWS request the emulator received, by service and operation, and of 429 answers by operation."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._counts: Counter[tuple[str, Outcome]] = Counter()
-        self._requests: Counter[str] = Counter()
+        self._requests: Counter[tuple[str, str]] = Counter()
+        self._throttled: Counter[str] = Counter()
 
-    def record_request(self, service: str) -> None:
+    def record_request(self, service: str, operation: str = UNKNOWN_OPERATION) -> None:
         with self._lock:
-            self._requests[service] += 1
+            self._requests[service, operation] += 1
 
     def requests(self, service: str | None = None) -> int:
         """Signed AWS requests received (any service, or ``service`` such as ``"sts"``)."""
         with self._lock:
-            return sum(self._requests.values()) if service is None else self._requests[service]
+            return sum(n for (s, _), n in self._requests.items() if service is None or s == service)
+
+    def operation(self, service: str, operation: str) -> int:
+        """Signed requests received for one operation, e.g. ``("connect", "SearchUsers")``,
+        ``("secretsmanager", "ListSecrets")``, ``("sts", "AssumeRole")``."""
+        with self._lock:
+            return self._requests[service, operation]
+
+    def operations(self) -> dict[tuple[str, str], int]:
+        """Signed requests received by ``(service, operation)``."""
+        with self._lock:
+            return dict(self._requests)
+
+    def record_throttle(self, operation: str) -> None:
+        with self._lock:
+            self._throttled[operation] += 1
+
+    def throttled_operation(self, operation: str) -> int:
+        """Connect requests for ``operation`` (e.g. ``"SearchUsers"``, ``"GetFederationToken"``)
+        answered 429 ThrottlingException by its quota."""
+        with self._lock:
+            return self._throttled[operation]
 
     def record(self, instance_id: str, outcome: Outcome) -> None:
         with self._lock:
@@ -61,6 +86,7 @@ class FederationCounters:
         with self._lock:
             self._counts.clear()
             self._requests.clear()
+            self._throttled.clear()
 
     def _select(self, include: Callable[[str], bool]) -> FederationCounts:
         by_outcome: Counter[Outcome] = Counter()

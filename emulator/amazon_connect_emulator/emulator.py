@@ -22,11 +22,16 @@ import boto3
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import LISTEN_QUEUE, BaseWSGIServer, get_sockaddr, make_server, select_address_family
 
-from amazon_connect_emulator.connect_api import ConnectApi
+from amazon_connect_emulator.connect_api import ConnectApi, ConnectError, add_users, find_instance
 from amazon_connect_emulator.counters import FederationCounters
 from amazon_connect_emulator.directory import UserDirectory
 from amazon_connect_emulator.faults import FaultInjector
-from amazon_connect_emulator.identity import DEFAULT_ROOT_ACCESS_KEY, ROOT_SECRET_ACCESS_KEY, validate_region
+from amazon_connect_emulator.identity import (
+    DEFAULT_ROOT_ACCESS_KEY,
+    ROOT_SECRET_ACCESS_KEY,
+    request_account,
+    validate_region,
+)
 from amazon_connect_emulator.quota import Quota
 from amazon_connect_emulator.seed import (
     DEFAULT_INSTANCE_ID,
@@ -38,10 +43,16 @@ from amazon_connect_emulator.seed import (
     seed,
 )
 from amazon_connect_emulator.sign_in import SignIns
-from amazon_connect_emulator.token_bucket import DEFAULT_BURST, DEFAULT_REQUESTS_PER_SECOND
+from amazon_connect_emulator.token_bucket import (
+    DEFAULT_API_BURST,
+    DEFAULT_API_REQUESTS_PER_SECOND,
+    DEFAULT_BURST,
+    DEFAULT_REQUESTS_PER_SECOND,
+    validate,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterable, Mapping, Sequence
     from types import FrameType, TracebackType
 
     from botocore.config import Config
@@ -96,9 +107,12 @@ class ConnectEmulator:
         token_ttl: int = DEFAULT_TOKEN_TTL,
         seed: int | None = None,
         *,
+        api_requests_per_second: float = DEFAULT_API_REQUESTS_PER_SECOND,
+        api_burst: int = DEFAULT_API_BURST,
         log_requests: bool = False,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        _validate_api_limits(api_requests_per_second, api_burst)
         _validate_host(host)
         _validate_port(port)
         validate_region(region)
@@ -111,7 +125,9 @@ class ConnectEmulator:
         self._token_ttl = token_ttl
         self._log_requests = log_requests
         self._initial_limits = (requests_per_second, burst, fault_rate)
+        self._initial_api_limits = (api_requests_per_second, api_burst)
         self._quota = Quota(requests_per_second, burst, clock)
+        self._api_quota = Quota(api_requests_per_second, api_burst, clock)
         self._faults = FaultInjector(fault_rate, seed)
         self._users = UserDirectory()
         self._counters = FederationCounters()
@@ -132,6 +148,7 @@ class ConnectEmulator:
             DomainDispatcherApplication(create_backend_app),
             users=self._users,
             quota=self._quota,
+            api_quota=self._api_quota,
             faults=self._faults,
             counters=self._counters,
             root_access_key=self._root_access_key,
@@ -188,12 +205,20 @@ class ConnectEmulator:
     @property
     def counters(self) -> FederationCounters:
         """Federation requests received, succeeded, throttled, faulted and rejected: ``.totals()``,
-        ``.for_instance(instance_id)``, ``.reset()``."""
+        ``.for_instance(instance_id)``; signed requests by service and operation: ``.requests(service)``,
+        ``.operation(service, operation)``, ``.operations()``; 429 answers by operation:
+        ``.throttled_operation(operation)``; ``.reset()``."""
         return self._counters
 
     def set_quota(self, requests_per_second: float, burst: int) -> None:
         """Change the GetFederationToken quota per account and region; buckets start full."""
         self._quota.configure(requests_per_second, burst)
+
+    def set_api_quota(self, requests_per_second: float, burst: int) -> None:
+        """Change the quota of every other Connect operation served here (SearchUsers, ListUsers, ...),
+        a bucket per account, region and operation; buckets start full."""
+        _validate_api_limits(requests_per_second, burst)
+        self._api_quota.configure(requests_per_second, burst)
 
     def set_fault_rate(self, rate: float) -> None:
         """Fail this share (0.0-1.0) of GetFederationToken calls with 500 InternalServiceException."""
@@ -201,7 +226,7 @@ class ConnectEmulator:
 
     def reset(self) -> None:
         """Empty every account: moto's state (through its reset API), Connect users, federation
-        bindings and counters; quota and fault rate go back to the constructor's values."""
+        bindings and counters; quotas and fault rate go back to the constructor's values."""
         reset_url = f"{self.endpoint_url}/moto-api/reset"  # always http://, built from the bound address
         request = urllib.request.Request(reset_url, data=b"", method="POST")  # noqa: S310
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
@@ -212,6 +237,7 @@ class ConnectEmulator:
         self._counters.reset()
         requests_per_second, burst, fault_rate = self._initial_limits
         self._quota.configure(requests_per_second, burst)
+        self._api_quota.configure(*self._initial_api_limits)
         self._faults.set_rate(fault_rate)
         self._faults.reseed()
 
@@ -249,16 +275,79 @@ class ConnectEmulator:
         )
         return {"id": response["Id"], "arn": response["Arn"]}
 
-    def create_user(self, instance_id: str, username: str) -> dict[str, str]:
-        """Create a Connect user (the emulator's CreateUser); returns ``{"id", "arn"}``."""
-        response = self.client("connect").create_user(
-            InstanceId=instance_id,
-            Username=username,
-            SecurityProfileIds=["emulator-agent"],
-            RoutingProfileId="emulator-basic-routing",
-            PhoneConfig={"PhoneType": "SOFT_PHONE"},
-        )
-        return {"id": response["UserId"], "arn": response["UserArn"]}
+    # Users, straight into the emulator's directory: test setup, not AWS traffic (no quota, not counted)
+
+    def create_user(
+        self,
+        instance_id: str,
+        username: str,
+        *,
+        routing_profile_id: str | None = None,
+        security_profile_ids: Sequence[str] | None = None,
+        hierarchy_group_id: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        first_name: str | None = None,
+        last_name: str | None = None,
+    ) -> dict[str, str]:
+        """Create a Connect user in instance ``instance_id`` of the root's account, in the emulator's
+        region, checked as CreateUser checks it; returns ``{"id", "arn"}``. A setting left out gets the
+        instance default (routing profile ``emulator-basic-routing``, security profile ``emulator-agent``).
+        ``ValueError`` for a bad value, an unknown instance or a username the instance has."""
+        user: dict[str, Any] = {"Username": username}
+        settings = {
+            "RoutingProfileId": routing_profile_id,
+            "SecurityProfileIds": None if security_profile_ids is None else list(security_profile_ids),
+            "HierarchyGroupId": hierarchy_group_id,
+            "Tags": None if tags is None else dict(tags),
+        }
+        user.update({name: value for name, value in settings.items() if value is not None})
+        names = {"FirstName": first_name, "LastName": last_name}
+        if first_name is not None or last_name is not None:
+            user["IdentityInfo"] = {name: value for name, value in names.items() if value is not None}
+        [created] = self._add_users(instance_id, [user], label=None)
+        return created
+
+    def create_users(
+        self, instance_id: str, users: Iterable[str | Mapping[str, Any]]
+    ) -> list[dict[str, str]]:
+        """Create many users at once, all or none, as ``create_user`` does: each a username or a mapping of
+        CreateUser fields (``Username``, ``RoutingProfileId``, ``SecurityProfileIds``, ``HierarchyGroupId``,
+        ``Tags``, ``IdentityInfo``, ...); returns their ``{"id", "arn"}`` in order. Tens of thousands
+        take seconds."""
+        return self._add_users(instance_id, list(users), label="users")
+
+    def delete_user(self, instance_id: str, username: str) -> None:
+        """Delete a Connect user, as DeleteUser does (its federation binding goes too);
+        ``ValueError`` if the instance has no user named ``username``."""
+        key = self._instance_key(instance_id)
+        user = self._users.find(key, username)
+        if user is None:
+            raise ValueError(
+                f"username {username!r} is not a user of instance {instance_id}; nothing deleted"
+            )
+        self._users.remove(key, user.id)
+
+    def _add_users(
+        self, instance_id: str, users: list[str | Mapping[str, Any]], label: str | None
+    ) -> list[dict[str, str]]:
+        try:
+            added = add_users(self._users, self._instance_key(instance_id), users, label=label)
+        except ConnectError as error:
+            raise ValueError(error.message) from None
+        return [{"id": user.id, "arn": user.arn} for user, _ in added]
+
+    def _instance_key(self, instance_id: str) -> tuple[str, str, str]:
+        """The root account's instance ``instance_id`` in the emulator's region; ``ValueError`` if none."""
+        key = (request_account(self._root_access_key, None), self._region, instance_id)
+        try:
+            find_instance(key)
+        except ConnectError as error:
+            raise ValueError(
+                f"instance_id: {error.message}; create it first (create_instance, seed)"
+            ) from None
+        return key
+
+    # More helpers that use the real AWS APIs over HTTP
 
     def create_federation_role(self, name: str = DEFAULT_ROLE_NAME) -> str:
         """Create an IAM role the account may assume to call GetFederationToken; returns its ARN."""
@@ -446,6 +535,10 @@ def _listening_socket(host: str, port: int) -> socket.socket:
         listener.close()
         raise
     return listener
+
+
+def _validate_api_limits(requests_per_second: float, burst: int) -> None:
+    validate(requests_per_second, burst, prefix="api_", quota="each other Connect operation's")
 
 
 def _validate_host(host: str) -> None:

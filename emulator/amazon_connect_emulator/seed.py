@@ -31,6 +31,8 @@ DEFAULT_USERS = ("agent-1",)
 DEFAULT_ROLE_NAME = "ConnectFederation"
 #: The emulator-only route that creates a Connect instance with a given id (moto picks random ids).
 INSTANCE_ROUTE = "/connect-emulator-api/instances"
+#: The emulator-only route that creates Connect users at once, unthrottled (seeding is not AWS traffic).
+USERS_ROUTE = "/connect-emulator-api/users"
 #: Connect instance ids the emulator can create: UUID-like, 1 to 100 letters, digits and hyphens.
 INSTANCE_ID = re.compile(r"[A-Za-z0-9-]{1,100}")
 

@@ -36,18 +36,26 @@ if TYPE_CHECKING:
 #: GetFederationToken's default quota per account and region, the emulator's default.
 DEFAULT_REQUESTS_PER_SECOND = 2.0
 DEFAULT_BURST = 5
+#: Every other Connect operation's own default quota per account and region (SearchUsers, ListUsers, ...).
+DEFAULT_API_REQUESTS_PER_SECOND = 2.0
+DEFAULT_API_BURST = 5
 
 
-def validate(requests_per_second: object, burst: object) -> None:
-    """Raise ValueError naming the value unless the rate is a finite number > 0 and the burst an int >= 1."""
+def validate(
+    requests_per_second: object, burst: object, *, prefix: str = "", quota: str = "GetFederationToken's"
+) -> None:
+    """Raise ValueError naming the value unless the rate is a finite number > 0 and the burst an int >= 1.
+
+    ``prefix`` goes before the parameter names (``"api_"``), ``quota`` names whose quota it is.
+    """
     if not _is_rate(requests_per_second):
         raise ValueError(
-            f"requests_per_second must be a finite number > 0 (GetFederationToken's quota is about "
+            f"{prefix}requests_per_second must be a finite number > 0 ({quota} quota is about "
             f"{DEFAULT_REQUESTS_PER_SECOND:g} per account and region), got {requests_per_second!r}."
         )
     if isinstance(burst, bool) or not isinstance(burst, int) or burst < 1:
         raise ValueError(
-            f"burst must be a whole number >= 1 (GetFederationToken's is about {DEFAULT_BURST}), got {burst!r}."
+            f"{prefix}burst must be a whole number >= 1 ({quota} is about {DEFAULT_BURST}), got {burst!r}."
         )
 
 

@@ -252,7 +252,9 @@ def test_fault_rate_one_fails_every_federation_with_500(
 def test_create_user_refuses_a_username_over_100_characters(connect_emulator: ConnectEmulator) -> None:
     instance = connect_emulator.create_instance("long-names")
     with pytest.raises(ClientError) as raised:
-        connect_emulator.create_user(instance["id"], "u" * 101)
+        connect_emulator.client("connect").create_user(
+            InstanceId=instance["id"], Username="u" * 101, SecurityProfileIds=["p"], RoutingProfileId="r"
+        )
     error = raised.value.response
     assert (error["ResponseMetadata"]["HTTPStatusCode"], error["Error"]["Code"]) == (
         400,

@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 from amazon_connect_emulator.directory import ConnectUser, UserDirectory
 
 if TYPE_CHECKING:
-    from conftest import ErrorOf
+    from conftest import Agent, ErrorOf, Federate, FederationError
 
     from amazon_connect_emulator import ConnectEmulator
 
@@ -197,7 +197,9 @@ def test_users_are_kept_per_instance(connect_emulator: ConnectEmulator) -> None:
 @pytest.mark.integration
 def test_create_user_in_unknown_instance_is_404(connect_emulator: ConnectEmulator, error_of: ErrorOf) -> None:
     with pytest.raises(ClientError) as raised:
-        connect_emulator.create_user("no-such-instance", "Alice")
+        connect_emulator.client("connect").create_user(
+            InstanceId="no-such-instance", Username="Alice", SecurityProfileIds=["p"], RoutingProfileId="r"
+        )
     status, code, message = error_of(raised.value)
     assert (status, code) == (404, "ResourceNotFoundException")
     assert "no-such-instance" in message
@@ -208,10 +210,12 @@ def test_duplicate_username_is_409(connect_emulator: ConnectEmulator, error_of: 
     instance = connect_emulator.create_instance("dupes")
     connect_emulator.create_user(instance["id"], "Alice")
     with pytest.raises(ClientError) as raised:
-        connect_emulator.create_user(instance["id"], "Alice")
+        connect_emulator.client("connect").create_user(
+            InstanceId=instance["id"], Username="Alice", SecurityProfileIds=["p"], RoutingProfileId="r"
+        )
     status, code, message = error_of(raised.value)
     assert (status, code) == (409, "DuplicateResourceException")
-    assert "'Alice'" in message
+    assert message == f"A user named 'Alice' already exists in instance {instance['id']}"
 
 
 @pytest.mark.integration
@@ -222,3 +226,97 @@ def test_describe_unknown_user_is_404(connect_emulator: ConnectEmulator, error_o
     status, code, message = error_of(raised.value)
     assert (status, code) == (404, "ResourceNotFoundException")
     assert "missing-user" in message
+
+
+@pytest.mark.integration
+def test_delete_user_then_federating_as_that_user_is_user_not_found(
+    connect_emulator: ConnectEmulator,
+    agent: Agent,
+    federate: Federate,
+    federation_error: FederationError,
+    error_of: ErrorOf,
+) -> None:
+    federate(connect_emulator, agent.instance["id"], agent.credentials)  # bound to the role
+    connect = connect_emulator.client("connect")
+    connect.delete_user(InstanceId=agent.instance["id"], UserId=agent.user["id"])
+
+    status, code, message = error_of(
+        federation_error(connect_emulator, agent.instance["id"], agent.credentials)
+    )
+    assert (status, code) == (404, "UserNotFoundException")
+    assert "No user named 'Alice'" in message
+    for call in (connect.describe_user, connect.delete_user):
+        with pytest.raises(ClientError) as raised:
+            call(InstanceId=agent.instance["id"], UserId=agent.user["id"])
+        assert error_of(raised.value) == (
+            404,
+            "ResourceNotFoundException",
+            f"User {agent.user['id']} not found in instance {agent.instance['id']}",
+        )
+    assert connect.search_users(InstanceId=agent.instance["id"])["Users"] == []
+
+    # Created again, the user is new: another id, and free to federate through another role.
+    again = connect_emulator.create_user(agent.instance["id"], "Alice")
+    assert again["id"] != agent.user["id"]
+    other = connect_emulator.credentials_for(
+        "Alice", connect_emulator.create_federation_role("OtherFederation")
+    )
+    assert federate(connect_emulator, agent.instance["id"], other)["UserId"] == again["id"]
+
+
+@pytest.mark.integration
+def test_update_user_routing_profile_then_search_by_it(
+    connect_emulator: ConnectEmulator, error_of: ErrorOf
+) -> None:
+    instance_id = connect_emulator.create_instance("profiles")["id"]
+    alice = connect_emulator.create_user(instance_id, "alice@example.com", routing_profile_id="rp-sales")
+    connect_emulator.create_user(instance_id, "bob@example.com", routing_profile_id="rp-sales")
+    connect = connect_emulator.client("connect")
+    before = connect.describe_user(InstanceId=instance_id, UserId=alice["id"])["User"]["LastModifiedTime"]
+
+    connect.update_user_routing_profile(
+        InstanceId=instance_id, UserId=alice["id"], RoutingProfileId="rp-support"
+    )
+
+    criteria = {
+        "StringCondition": {"FieldName": "RoutingProfileId", "Value": "rp-support", "ComparisonType": "EXACT"}
+    }
+    found = connect.search_users(InstanceId=instance_id, SearchCriteria=criteria)["Users"]
+    assert [(u["Username"], u["RoutingProfileId"]) for u in found] == [("alice@example.com", "rp-support")]
+    described = connect.describe_user(InstanceId=instance_id, UserId=alice["id"])["User"]
+    assert described["LastModifiedTime"] >= before
+    with pytest.raises(ClientError) as raised:
+        connect.update_user_routing_profile(
+            InstanceId=instance_id, UserId="nobody", RoutingProfileId="rp-support"
+        )
+    assert error_of(raised.value)[:2] == (404, "ResourceNotFoundException")
+
+
+@pytest.mark.integration
+def test_tags_of_a_user(connect_emulator: ConnectEmulator, error_of: ErrorOf) -> None:
+    instance = connect_emulator.create_instance("tags")
+    alice = connect_emulator.create_user(instance["id"], "alice@example.com", tags={"team": "blue"})
+    connect = connect_emulator.client("connect")
+
+    connect.tag_resource(resourceArn=alice["arn"], tags={"site": "paris", "team": "red"})
+    assert connect.list_tags_for_resource(resourceArn=alice["arn"])["tags"] == {
+        "team": "red",
+        "site": "paris",
+    }
+    connect.untag_resource(resourceArn=alice["arn"], tagKeys=["team", "absent"])
+    assert connect.list_tags_for_resource(resourceArn=alice["arn"])["tags"] == {"site": "paris"}
+    described = connect.describe_user(InstanceId=instance["id"], UserId=alice["id"])["User"]
+    assert described["Tags"] == {"site": "paris"}
+    connect.untag_resource(resourceArn=alice["arn"], tagKeys=["site"])
+    assert connect.list_tags_for_resource(resourceArn=alice["arn"])["tags"] == {}
+    assert "Tags" not in connect.search_users(InstanceId=instance["id"])["Users"][0]
+
+    unknown = alice["arn"].rsplit("/", 1)[0] + "/00000000-0000-0000-0000-000000000000"
+    with pytest.raises(ClientError) as raised:
+        connect.tag_resource(resourceArn=unknown, tags={"a": "b"})
+    assert error_of(raised.value) == (404, "ResourceNotFoundException", f"Resource {unknown} not found")
+    # An instance's tags are still moto's.
+    connect.tag_resource(resourceArn=instance["arn"], tags={"env": "test"})
+    assert connect.list_tags_for_resource(resourceArn=instance["arn"])["tags"] == {"env": "test"}
+    connect.untag_resource(resourceArn=instance["arn"], tagKeys=["env"])
+    assert connect.list_tags_for_resource(resourceArn=instance["arn"])["tags"] == {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import json
+import re
 from typing import TYPE_CHECKING
 
 import pytest
@@ -120,3 +121,123 @@ def test_a_taken_port_raises_os_error(connect_emulator: ConnectEmulator) -> None
 def test_bad_options_raise_value_error(option: str, value: object, expected: str) -> None:
     with pytest.raises(ValueError, match=expected):
         ConnectEmulator(**{option: value})  # type: ignore[arg-type]
+
+
+# Users straight into the directory
+
+
+def test_create_user_settings_and_defaults(connect_emulator: ConnectEmulator) -> None:
+    instance_id = connect_emulator.create_instance("helpers")["id"]
+    alice = connect_emulator.create_user(
+        instance_id,
+        "alice.doe@example.com",
+        routing_profile_id="rp-sales",
+        security_profile_ids=("sp-agent", "sp-supervisor"),
+        hierarchy_group_id="hg-east",
+        tags={"team": "blue"},
+        first_name="Alice",
+        last_name="Doe",
+    )
+    bob = connect_emulator.create_user(instance_id, "bob@example.com")
+    connect = connect_emulator.client("connect")
+    described = connect.describe_user(InstanceId=instance_id, UserId=alice["id"])["User"]
+    assert described["Arn"] == alice["arn"]
+    assert {
+        name: described[name] for name in ("RoutingProfileId", "SecurityProfileIds", "HierarchyGroupId")
+    } == {
+        "RoutingProfileId": "rp-sales",
+        "SecurityProfileIds": ["sp-agent", "sp-supervisor"],
+        "HierarchyGroupId": "hg-east",
+    }
+    assert (described["Tags"], described["IdentityInfo"]) == (
+        {"team": "blue"},
+        {"FirstName": "Alice", "LastName": "Doe"},
+    )
+    defaults = connect.describe_user(InstanceId=instance_id, UserId=bob["id"])["User"]
+    assert (defaults["RoutingProfileId"], defaults["SecurityProfileIds"], defaults["PhoneConfig"]) == (
+        "emulator-basic-routing",
+        ["emulator-agent"],
+        {"PhoneType": "SOFT_PHONE"},
+    )
+    assert "HierarchyGroupId" not in defaults
+
+
+def test_create_users_by_the_twenty_thousand_unthrottled_and_uncounted(
+    connect_emulator: ConnectEmulator,
+) -> None:
+    instance_id = connect_emulator.create_instance("big")["id"]
+    names = [f"agent.{i:05d}@example.com" for i in range(20_000)]
+    created = connect_emulator.create_users(
+        instance_id, [*names[:-1], {"Username": names[-1], "Tags": {"team": "last"}}]
+    )
+    assert len(created) == len({user["id"] for user in created}) == 20_000
+    assert created[0]["arn"].endswith(f"/agent/{created[0]['id']}")
+    assert connect_emulator.counters.operation("connect", "CreateUser") == 0
+    found = connect_emulator.client("connect").search_users(
+        InstanceId=instance_id, SearchFilter={"TagFilter": {"TagCondition": {"TagKey": "team"}}}
+    )
+    assert [user["Id"] for user in found["Users"]] == [created[-1]["id"]]
+    assert (
+        connect_emulator.client("connect").search_users(InstanceId=instance_id, MaxResults=1)[
+            "ApproximateTotalCount"
+        ]
+        == 20_000
+    )
+
+
+@pytest.mark.parametrize(
+    ("users", "message"),
+    [
+        (["ok@example.com", ""], "users[1]: Username must be a string of 1 to 100 characters, got ''"),
+        (
+            ["ok@example.com", {"Username": "x@example.com", "RoutingProfileId": 7}],
+            "users[1]: RoutingProfileId must be a non-empty string, got 7",
+        ),
+        (
+            [{"Username": "x@example.com", "SecurityProfileIds": []}],
+            "users[0]: SecurityProfileIds must be a list of 1 to 10 non-empty strings, got []",
+        ),
+        (
+            [{"Username": "x@example.com", "Tags": {"team": 1}}],
+            "users[0]: Tags must be an object of 1 to 50 non-empty string keys with string values, got {'team': 1}",
+        ),
+        ([7], "users[0]: a user must be a username or a mapping of CreateUser fields, got 7"),
+        (
+            ["twice@example.com", "twice@example.com"],
+            "Username 'twice@example.com' is given more than once; give each username once",
+        ),
+        (
+            ["new@example.com", "alice@example.com"],
+            "A user named 'alice@example.com' already exists in instance {instance_id}",
+        ),
+    ],
+)
+def test_create_users_refuses_bad_users_and_creates_none(
+    connect_emulator: ConnectEmulator, users: list[object], message: str
+) -> None:
+    instance_id = connect_emulator.create_instance("checked")["id"]
+    connect_emulator.create_user(instance_id, "alice@example.com")
+    expected = message.replace("{instance_id}", instance_id)
+    with pytest.raises(ValueError, match=f"^{re.escape(expected)}$"):
+        connect_emulator.create_users(instance_id, users)  # type: ignore[arg-type]
+    listed = connect_emulator.client("connect").list_users(InstanceId=instance_id)["UserSummaryList"]
+    assert [user["Username"] for user in listed] == ["alice@example.com"]
+
+
+def test_user_helpers_refuse_an_unknown_instance_and_user(connect_emulator: ConnectEmulator) -> None:
+    unknown = (
+        "instance_id: Instance nowhere not found in account 123456789012, region us-east-1; create it first"
+    )
+    with pytest.raises(ValueError, match=f"^{unknown}"):
+        connect_emulator.create_user("nowhere", "alice@example.com")
+    with pytest.raises(ValueError, match=f"^{unknown}"):
+        connect_emulator.delete_user("nowhere", "alice@example.com")
+    instance_id = connect_emulator.create_instance("deletes")["id"]
+    with pytest.raises(ValueError, match=r"^Username must be a string of 1 to 100 characters, got 'uuu"):
+        connect_emulator.create_user(instance_id, "u" * 101)
+    connect_emulator.create_user(instance_id, "alice@example.com")
+    connect_emulator.delete_user(instance_id, "alice@example.com")
+    gone = f"username 'alice@example.com' is not a user of instance {instance_id}; nothing deleted"
+    with pytest.raises(ValueError, match=f"^{re.escape(gone)}$"):
+        connect_emulator.delete_user(instance_id, "alice@example.com")
+    assert connect_emulator.client("connect").list_users(InstanceId=instance_id)["UserSummaryList"] == []
