@@ -33,6 +33,7 @@ from airflow_connect_fed.operators.federation_token import (
     GetFederationTokensOperator,
 )
 from tests.federation_answers import ACCESS_TOKEN, CALLER_ARN, INSTANCE_ID, REFRESH_TOKEN, success_body
+from tests.outlets import OutletEvents
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/ConnectFederation"
 SM_BACKEND = "airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend"
@@ -404,19 +405,7 @@ class TestReuse:
 
 
 def test_outlet_events_get_expiry_and_user_not_token():
-    from collections import defaultdict
-    from types import SimpleNamespace
-
     from airflow.sdk import Asset
-
-    class OutletEvents(defaultdict):
-        """Keyed by asset name: Airflow 3.0's Asset is not hashable."""
-
-        def __missing__(self, asset):
-            return self.setdefault(asset.name, SimpleNamespace(extra={}))
-
-        def __getitem__(self, asset):
-            return super().__getitem__(asset.name) if asset.name in self else self.__missing__(asset)
 
     asset = Asset(name="agent_token", uri="connect-fed://instance/agent-1")
     events = OutletEvents()
@@ -598,6 +587,53 @@ def test_one_unknown_user_among_fifty(setup):
     assert summary == ["Connect users: 50, tokens stored: 49, reused: 0, failed: 1."]
 
 
+GONE = "agent.gone@example.com"
+
+
+@pytest.mark.parametrize("ghost", ["never created", "deleted in Connect"])
+@pytest.mark.integration
+def test_a_departed_user_is_reported_not_failed_with_skip_departed_users(setup, ghost, log_messages):
+    from airflow.sdk import Asset
+
+    emulator, instance, role_arn, users, store, secrets = setup
+    if ghost == "deleted in Connect":
+        emulator.create_user(instance["id"], GONE)
+        emulator.delete_user(instance["id"], GONE)
+    asset = Asset(name="agent_tokens", uri="connect-fed://instance/agents")
+    events = OutletEvents()
+    values = operator(
+        instance, role_arn, [users[0], GONE, users[1]], store, skip_departed_users=True, outlets=[asset]
+    ).execute({"outlet_events": events})
+    assert list(values) == users[:2]
+    assert {s["Name"] for s in secrets.list_secrets()["SecretList"]} == {
+        f"connect/agents/{u}" for u in users[:2]
+    }
+    assert events[asset].extra == {
+        "instance_id": instance["id"],
+        "rotated_users": users[:2],
+        "failed_users": [],
+        "departed_users": [GONE],
+    }
+    logs = log_messages()
+    assert [m for m in logs if "no longer exist" in m] == [
+        f"1 Connect user(s) no longer exist on instance {instance['id']} (UserNotFoundException), reported as "
+        f"departed, not failed: {GONE}. Their stored tokens stay until a prune deletes them."
+    ]
+    assert "Connect users: 3, tokens stored: 2, reused: 0, departed: 1, failed: 0." in logs
+
+
+@pytest.mark.integration
+def test_without_skip_departed_users_a_user_deleted_in_connect_fails_the_task(setup):
+    emulator, instance, role_arn, users, store, secrets = setup
+    emulator.create_user(instance["id"], GONE)
+    emulator.delete_user(instance["id"], GONE)
+    with pytest.raises(BulkFederationError) as raised:
+        operator(instance, role_arn, [users[0], GONE], store).execute({})
+    assert list(raised.value.failures) == [GONE]
+    assert f"{GONE}: UserNotFoundError" in str(raised.value)
+    assert [s["Name"] for s in secrets.list_secrets()["SecretList"]] == [f"connect/agents/{users[0]}"]
+
+
 @pytest.mark.integration
 def test_partial_failure_allowed_returns_references(setup):
     _, instance, role_arn, users, store, _secrets = setup
@@ -648,6 +684,8 @@ def test_parse_time_checks_only_non_templated_arguments():
         GetFederationTokensOperator(requests_per_second=float("inf"), **kwargs)
     with pytest.raises(InvalidInputError, match="got inf"):
         GetFederationTokensOperator(reuse_if_valid_for=float("inf"), **kwargs)
+    with pytest.raises(InvalidInputError, match="skip_departed_users must be True or False, got 'yes'"):
+        GetFederationTokensOperator(skip_departed_users="yes", **kwargs)
     # Templated fields are taken as written; they are checked once rendered.
     GetFederationTokensOperator(secret_key="{{ var.value.agent_key }}", **kwargs)
 
