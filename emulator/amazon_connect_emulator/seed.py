@@ -3,8 +3,10 @@
 The defaults are the values of the README's first DAG: instance
 ``11111111-2222-3333-4444-555555555555`` of account ``123456789012`` (moto's default) in
 ``us-east-1``, Connect user ``agent-1`` and role ``arn:aws:iam::123456789012:role/ConnectFederation``.
-What already exists is reported, not created again. Only boto3 and the standard library are used,
-so a client without moto can seed an emulator served elsewhere.
+What already exists is reported, not created again. The instance and the users go through the
+emulator-only routes (``/connect-emulator-api/...``, not throttled: seeding is not AWS traffic), the
+role through IAM. Only boto3 and the standard library are used, so a client without moto can seed an
+emulator served elsewhere.
 """
 
 from __future__ import annotations
@@ -77,9 +79,7 @@ def seed(
     """
     validate(endpoint_url, region=region, instance_id=instance_id, users=users, role_name=role_name)
     instance = _instance(endpoint_url.rstrip("/"), region, instance_id)
-    seeded = [instance]
-    connect = _client("connect", endpoint_url, region)
-    seeded += [_user(connect, instance, username) for username in users]
+    seeded = [instance, *_users(endpoint_url.rstrip("/"), region, instance_id, users)]
     account_id = instance.arn.split(":")[4]  # the account moto serves the seeder's requests from
     seeded.append(_role(_client("iam", endpoint_url, region), role_name, account_id))
     return seeded
@@ -161,29 +161,48 @@ def _check_endpoint_url(endpoint_url: object) -> None:
 
 
 def _instance(endpoint_url: str, region: str, instance_id: str) -> Seeded:
-    body = json.dumps({"InstanceId": instance_id, "Region": region}).encode()
+    answer = _post(
+        endpoint_url, INSTANCE_ROUTE, {"InstanceId": instance_id, "Region": region}, "the instance"
+    )
+    return Seeded("instance", answer["Id"], answer["Id"], answer["Arn"], bool(answer["Created"]))
+
+
+def _users(endpoint_url: str, region: str, instance_id: str, users: Sequence[str]) -> list[Seeded]:
+    """The users, through the emulator's own users route: seeding is not AWS traffic, so no quota."""
+    body = {"InstanceId": instance_id, "Region": region, "Users": list(users)}
+    answer = _post(endpoint_url, USERS_ROUTE, body, "the users")
+    return [
+        Seeded("user", user["Username"], user["Id"], user["Arn"], bool(user["Created"]))
+        for user in answer["Users"]
+    ]
+
+
+def _post(endpoint_url: str, route: str, payload: dict[str, Any], what: str) -> Any:
+    """POST ``payload`` to an emulator-only route; its JSON answer, or ``SeedError`` saying what went wrong."""
     request = urllib.request.Request(  # noqa: S310 - the scheme is checked to be http(s)
-        endpoint_url + INSTANCE_ROUTE, data=body, method="POST", headers={"Content-Type": "application/json"}
+        endpoint_url + route,
+        data=json.dumps(payload).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
     )
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-            answer = json.loads(response.read())
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+            return json.loads(response.read())
     except urllib.error.HTTPError as error:
-        raise SeedError(_refusal(endpoint_url, error)) from None
+        raise SeedError(_refusal(endpoint_url, error, what)) from None
     except (urllib.error.URLError, OSError) as error:
         reason = getattr(error, "reason", error)
         raise SeedError(f"cannot reach the emulator at {endpoint_url}: {reason}. {_START_IT}.") from None
     except ValueError:
         raise SeedError(f"{endpoint_url} did not answer as the Connect emulator. {_START_IT}.") from None
-    return Seeded("instance", answer["Id"], answer["Id"], answer["Arn"], bool(answer["Created"]))
 
 
-def _refusal(endpoint_url: str, error: urllib.error.HTTPError) -> str:
+def _refusal(endpoint_url: str, error: urllib.error.HTTPError, what: str) -> str:
     try:
         message = json.loads(error.read())["Message"]
     except (ValueError, KeyError, TypeError):
         return f"{endpoint_url} did not answer as the Connect emulator (HTTP {error.code}). {_START_IT}."
-    return f"the emulator at {endpoint_url} refused the instance: {message}"
+    return f"the emulator at {endpoint_url} refused {what}: {message}"
 
 
 def _client(service: str, endpoint_url: str, region: str) -> Any:
@@ -195,27 +214,6 @@ def _client(service: str, endpoint_url: str, region: str) -> Any:
         aws_secret_access_key=ROOT_SECRET_ACCESS_KEY,
         config=Config(retries={"total_max_attempts": 2}, connect_timeout=10, read_timeout=30),
     )
-
-
-def _user(connect: Any, instance: Seeded, username: str) -> Seeded:
-    try:
-        response = _aws(
-            connect.create_user,
-            InstanceId=instance.id,
-            Username=username,
-            SecurityProfileIds=["emulator-agent"],
-            RoutingProfileId="emulator-basic-routing",
-            PhoneConfig={"PhoneType": "SOFT_PHONE"},
-        )
-    except _Exists:
-        response = None
-    if response is not None:
-        return Seeded("user", username, response["UserId"], response["UserArn"], created=True)
-    pages = connect.get_paginator("list_users").paginate(InstanceId=instance.id)
-    found = next((u for page in pages for u in page["UserSummaryList"] if u["Username"] == username), None)
-    if found is None:
-        raise SeedError(f"the emulator says user {username!r} exists in {instance.id} but does not list it")
-    return Seeded("user", username, found["Id"], found["Arn"], created=False)
 
 
 def _role(iam: Any, role_name: str, account_id: str) -> Seeded:
@@ -236,22 +234,16 @@ def _role(iam: Any, role_name: str, account_id: str) -> Seeded:
     return Seeded("role", role_name, role["RoleId"], role["Arn"], created=True)
 
 
-class _Exists(Exception):
-    pass
-
-
 class _Missing(Exception):
     pass
 
 
 def _aws(call: Any, **kwargs: Any) -> Any:
-    """Call boto3; an existing or missing resource becomes ``_Exists``/``_Missing``, other errors ``SeedError``."""
+    """Call boto3; a missing resource becomes ``_Missing``, other errors ``SeedError``."""
     try:
         return call(**kwargs)
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code", "")
-        if code in ("DuplicateResourceException", "EntityAlreadyExists"):
-            raise _Exists from None
         if code == "NoSuchEntity":
             raise _Missing from None
         message = error.response.get("Error", {}).get("Message", "")

@@ -8,11 +8,11 @@ import threading
 import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from amazon_connect_emulator.seed import INSTANCE_ROUTE, SeedError, seed
+from amazon_connect_emulator.seed import INSTANCE_ROUTE, USERS_ROUTE, SeedError, seed
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -141,8 +141,10 @@ def test_seed_says_when_the_url_is_not_the_emulator(not_an_emulator: str) -> Non
 # The emulator-only instance route
 
 
-def post(url: str, body: object, method: str = "POST") -> tuple[int, dict[str, object], str | None]:
-    request = urllib.request.Request(url + INSTANCE_ROUTE, data=json.dumps(body).encode(), method=method)  # noqa: S310
+def post(
+    url: str, body: object, method: str = "POST", route: str = INSTANCE_ROUTE
+) -> tuple[int, dict[str, Any], str | None]:
+    request = urllib.request.Request(url + route, data=json.dumps(body).encode(), method=method)  # noqa: S310
     try:
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
             return response.status, json.loads(response.read()), None
@@ -184,6 +186,87 @@ def test_instance_route_in_another_account(connect_emulator: ConnectEmulator) ->
 def test_instance_route_wants_post(connect_emulator: ConnectEmulator) -> None:
     code, answer, _ = post(connect_emulator.endpoint_url, {}, method="PUT")
     assert (code, answer) == (405, {"Message": f"Use POST on {INSTANCE_ROUTE}"})
+
+
+# The emulator-only users route
+
+
+def test_users_route_creates_users_at_once_and_reports_those_that_exist(
+    connect_emulator: ConnectEmulator,
+) -> None:
+    connect_emulator.set_api_quota(0.001, 1)  # the route is not throttled, nor counted as AWS traffic
+    assert post(connect_emulator.endpoint_url, {"InstanceId": "abc", "Region": "us-east-1"})[0] == 200
+    alice = connect_emulator.create_user("abc", "alice@example.com")
+    body = {
+        "InstanceId": "abc",
+        "Region": "us-east-1",
+        "Users": [
+            "alice@example.com",
+            {"Username": "bob@example.com", "RoutingProfileId": "rp-sales", "Tags": {"team": "blue"}},
+            *[f"agent.{i}@example.com" for i in range(50)],
+        ],
+    }
+    status, answer, _ = post(connect_emulator.endpoint_url, body, route=USERS_ROUTE)
+    assert status == 200
+    users = answer["Users"]
+    assert [(u["Username"], u["Created"]) for u in users[:3]] == [
+        ("alice@example.com", False),
+        ("bob@example.com", True),
+        ("agent.0@example.com", True),
+    ]
+    assert (users[0]["Id"], users[0]["Arn"]) == (alice["id"], alice["arn"])
+    assert users[1]["Arn"] == f"arn:aws:connect:us-east-1:123456789012:instance/abc/agent/{users[1]['Id']}"
+    assert len(users) == 52
+    assert connect_emulator.counters.requests("connect") == 0
+    connect_emulator.set_api_quota(1000.0, 1000)
+    described = connect_emulator.client("connect").describe_user(InstanceId="abc", UserId=users[1]["Id"])[
+        "User"
+    ]
+    assert (described["RoutingProfileId"], described["Tags"]) == ("rp-sales", {"team": "blue"})
+
+    # Again: all exist, nothing new.
+    status, again, _ = post(connect_emulator.endpoint_url, body, route=USERS_ROUTE)
+    assert (status, {u["Created"] for u in again["Users"]}) == (200, {False})
+    assert [u["Id"] for u in again["Users"]] == [u["Id"] for u in users]
+
+
+def test_users_route_in_another_account(connect_emulator: ConnectEmulator) -> None:
+    instance = {"InstanceId": "abc", "Region": "eu-west-2", "AccountId": "111122223333"}
+    assert post(connect_emulator.endpoint_url, instance)[0] == 200
+    status, answer, _ = post(
+        connect_emulator.endpoint_url, {**instance, "Users": ["a@example.com"]}, route=USERS_ROUTE
+    )
+    assert status == 200
+    assert answer["Users"][0]["Arn"].startswith("arn:aws:connect:eu-west-2:111122223333:instance/abc/agent/")
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "error_type", "message"),
+    [
+        ({"InstanceId": "abc", "Region": "us-east-1", "Users": ["ok@example.com", ""]}, 400, "InvalidParameterException", "Users[1]: Username must be a string of 1 to 100 characters, got ''"),
+        ({"InstanceId": "abc", "Region": "us-east-1", "Users": [{"Username": "x@example.com", "SecurityProfileIds": "sp"}]}, 400, "InvalidParameterException", "Users[0]: SecurityProfileIds must be a list of 1 to 10 non-empty strings, got 'sp'"),
+        ({"InstanceId": "abc", "Region": "us-east-1", "Users": ["a@example.com", "a@example.com"]}, 400, "InvalidParameterException", "Username 'a@example.com' is given more than once; give each username once"),
+        ({"InstanceId": "abc", "Region": "us-east-1", "Users": "a@example.com"}, 400, "InvalidParameterException", "Users must be a list of usernames or objects of CreateUser fields, got 'a@example.com'"),
+        ({"InstanceId": "abc", "Region": "us-east-1"}, 400, "InvalidParameterException", "Users must be a list of usernames or objects of CreateUser fields, got None"),
+        ({"Region": "us-east-1", "Users": []}, 400, "InvalidParameterException", "InstanceId must be an instance id, got None"),
+        ({"InstanceId": "abc", "Region": "mars-1", "Users": []}, 400, "InvalidParameterException", "Region must be an AWS region moto serves Connect in, like 'us-east-1', got 'mars-1'"),
+        ({"InstanceId": "abc", "Region": "us-east-1", "AccountId": "12", "Users": []}, 400, "InvalidParameterException", "AccountId must be 12 digits, or left out, got '12'"),
+        ({"InstanceId": "nowhere", "Region": "us-east-1", "Users": ["a@example.com"]}, 404, "ResourceNotFoundException", "Instance nowhere not found in account 123456789012, region us-east-1"),
+        (["not", "an", "object"], 400, "InvalidRequestException", "Request body must be a JSON object, got list"),
+    ],
+)  # fmt: skip
+def test_users_route_refuses_bad_values_and_creates_none(
+    connect_emulator: ConnectEmulator, body: object, status: int, error_type: str, message: str
+) -> None:
+    post(connect_emulator.endpoint_url, {"InstanceId": "abc", "Region": "us-east-1"})
+    answer = post(connect_emulator.endpoint_url, body, route=USERS_ROUTE)
+    assert answer == (status, {"Message": message}, error_type)
+    assert connect_emulator.client("connect").list_users(InstanceId="abc")["UserSummaryList"] == []
+
+
+def test_users_route_wants_post(connect_emulator: ConnectEmulator) -> None:
+    code, answer, _ = post(connect_emulator.endpoint_url, {}, method="GET", route=USERS_ROUTE)
+    assert (code, answer) == (405, {"Message": f"Use POST on {USERS_ROUTE}"})
 
 
 def test_the_federator_is_an_iam_user_made_again_after_reset(connect_emulator: ConnectEmulator) -> None:
