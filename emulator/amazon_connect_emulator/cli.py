@@ -27,6 +27,13 @@ SERVE_OPTIONS: dict[str, tuple[Callable[[str], Any], str]] = {
     "region": (str, "default region"),
     "requests_per_second": (float, "GetFederationToken quota per account and region"),
     "burst": (int, "requests allowed at once before throttling"),
+    "api_requests_per_second": (
+        float,
+        "quota of each other Connect operation served here: SearchUsers, ListUsers, DescribeUser, CreateUser, "
+        "DeleteUser, UpdateUserRoutingProfile, TagResource, UntagResource, ListTagsForResource; each has its own "
+        "per account and region",
+    ),
+    "api_burst": (int, "requests of one such operation allowed at once before throttling"),
     "fault_rate": (float, "share of calls, 0.0 to 1.0, failing with 500 InternalServiceException"),
     "root_access_key": (str, "access key the emulator treats as the account root"),
     "token_ttl": (int, "token lifetime in seconds"),

@@ -33,7 +33,7 @@ def test_help_shows_the_emulators_defaults(cli):
     for option, default in [
         ("--host", "127.0.0.1"), ("--port", "0"), ("--region", "us-east-1"), ("--requests-per-second", "2.0"),
         ("--burst", "5"), ("--fault-rate", "0.0"), ("--root-access-key", "AKIAEMULATORROOT0000"),
-        ("--token-ttl", "43200"),
+        ("--token-ttl", "43200"), ("--api-requests-per-second", "2.0"), ("--api-burst", "5"),
     ]:  # fmt: skip
         assert re.search(
             rf"{option} {option.lstrip('-').upper().replace('-', '_')} [^(]*\(default: {default}\)", text
@@ -44,6 +44,7 @@ def test_every_option_is_passed(cli, served):
     result = cli(
         "--host", "localhost", "--port", "4566", "--region", "eu-west-2", "--requests-per-second", "10",
         "--burst", "20", "--fault-rate", "0.25", "--root-access-key", "AKIAROOTROOTROOT0000", "--token-ttl", "60",
+        "--api-requests-per-second", "0.5", "--api-burst", "3",
     )  # fmt: skip
     assert result.exit_code == 0
     assert served == [
@@ -56,6 +57,8 @@ def test_every_option_is_passed(cli, served):
             "fault_rate": 0.25,
             "root_access_key": "AKIAROOTROOTROOT0000",
             "token_ttl": 60,
+            "api_requests_per_second": 0.5,
+            "api_burst": 3,
         }
     ]
 
@@ -74,6 +77,14 @@ def test_every_option_is_passed(cli, served):
         (["--token-ttl", "0"], "--token-ttl must be an integer number of seconds >= 1"),
         (["--root-access-key", "lower"], "--root-access-key must be 16 to 128 upper-case letters"),
         (["--region", "mars"], "--region must be an AWS region name"),
+        (
+            ["--api-requests-per-second", "0"],
+            "--api-requests-per-second must be a finite number > 0 (each other Connect operation's quota is about 2 per account and region), got 0.0.",
+        ),
+        (
+            ["--api-burst", "0"],
+            "--api-burst must be a whole number >= 1 (each other Connect operation's is about 5), got 0.",
+        ),
     ],
 )
 def test_bad_values_are_usage_errors(cli, options, message):

@@ -76,6 +76,8 @@ def test_runtime_setters_validate(connect_emulator: ConnectEmulator) -> None:
         connect_emulator.set_fault_rate(2)
     with pytest.raises(ValueError, match=r"burst must be a whole number >= 1 .*, got 0"):
         connect_emulator.set_quota(1.0, 0)
+    with pytest.raises(ValueError, match=r"^api_requests_per_second must be a finite number > 0 .*, got -1"):
+        connect_emulator.set_api_quota(-1, 5)
 
 
 def test_lifecycle() -> None:
@@ -116,6 +118,16 @@ def test_a_taken_port_raises_os_error(connect_emulator: ConnectEmulator) -> None
         ("root_access_key", "root", "root_access_key must be 16 to 128 .*, got 'root'"),
         ("token_ttl", 0, "token_ttl must be an integer number of seconds >= 1, got 0"),
         ("seed", "abc", "seed must be an integer or None, got 'abc'"),
+        (
+            "api_requests_per_second",
+            float("nan"),
+            "api_requests_per_second must be a finite number > 0 .*, got nan",
+        ),
+        (
+            "api_burst",
+            1.5,
+            r"api_burst must be a whole number >= 1 \(each other Connect operation's is about 5\), got 1.5",
+        ),
     ],
 )
 def test_bad_options_raise_value_error(option: str, value: object, expected: str) -> None:
