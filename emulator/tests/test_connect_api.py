@@ -210,6 +210,63 @@ def test_throttles_after_the_burst_and_recovers(
         clock.now += 0.1  # a whole one
         assert federate(emulator, instance_id, credentials)["UserId"] == user["id"]
         assert emulator.counters.for_instance(instance_id).throttled == 2
+        assert emulator.counters.throttled_operation("GetFederationToken") == 2
+
+
+@pytest.mark.integration
+def test_every_other_operation_has_its_own_quota(
+    clock: FakeClock, federate: Federate, error_of: ErrorOf, no_retries: Config
+) -> None:
+    with ConnectEmulator(api_requests_per_second=0.5, api_burst=5, clock=clock) as emulator:
+        emulator.reset()
+        instance_id = emulator.create_instance("quota")["id"]
+        alice = emulator.create_user(instance_id, "alice@example.com")
+        credentials = emulator.credentials_for("alice@example.com", emulator.create_federation_role())
+        connect = emulator.client("connect", config=no_retries)
+
+        for _ in range(5):
+            connect.search_users(InstanceId=instance_id)
+        with pytest.raises(ClientError) as raised:
+            connect.search_users(InstanceId=instance_id)
+        assert error_of(raised.value) == (
+            429,
+            "ThrottlingException",
+            "Rate exceeded: SearchUsers allows 0.5 requests/s (burst 5) per account and region; slow down and retry",
+        )
+        # Another operation, GetFederationToken and another region each have their own bucket.
+        for _ in range(5):
+            connect.describe_user(InstanceId=instance_id, UserId=alice["id"])
+        assert federate(emulator, instance_id, credentials)["UserId"] == alice["id"]
+        other_region = emulator.client("connect", region_name="eu-west-1", config=no_retries)
+        with pytest.raises(ClientError) as raised:
+            other_region.search_users(InstanceId=instance_id)
+        assert error_of(raised.value)[1] == "ResourceNotFoundException"
+        # Throttled before the request is looked at; moto's operations are not throttled.
+        with pytest.raises(ClientError) as raised:
+            connect.describe_user(InstanceId="unknown", UserId="nobody")
+        assert error_of(raised.value)[1] == "ThrottlingException"
+        for _ in range(6):
+            connect.describe_instance(InstanceId=instance_id)
+
+        clock.now += 1.9  # 0.95 of a token back at 0.5 requests/s
+        with pytest.raises(ClientError) as raised:
+            connect.search_users(InstanceId=instance_id)
+        assert error_of(raised.value)[1] == "ThrottlingException"
+        clock.now += 0.1
+        assert connect.search_users(InstanceId=instance_id)["ApproximateTotalCount"] == 1
+
+        counters = emulator.counters
+        throttled = {
+            op: counters.throttled_operation(op)
+            for op in ("SearchUsers", "DescribeUser", "GetFederationToken")
+        }
+        assert throttled == {"SearchUsers": 2, "DescribeUser": 1, "GetFederationToken": 0}
+        assert counters.operation("connect", "SearchUsers") == 9  # throttled ones too: all were received
+        assert counters.totals().throttled == 0
+
+        emulator.set_api_quota(1000.0, 1000)
+        for _ in range(10):
+            connect.search_users(InstanceId=instance_id)
 
 
 @pytest.mark.integration
@@ -309,13 +366,46 @@ def test_moto_services_share_the_endpoint(connect_emulator: ConnectEmulator, age
 
 
 @pytest.mark.integration
-def test_signed_requests_are_counted_by_service(connect_emulator: ConnectEmulator) -> None:
+def test_signed_requests_are_counted_by_service_and_operation(connect_emulator: ConnectEmulator) -> None:
     connect_emulator.client("sts").get_caller_identity()
     connect_emulator.client("sts").get_caller_identity()
-    connect_emulator.create_instance("counted")
+    instance_id = connect_emulator.create_instance("counted")["id"]
+    connect_emulator.create_user(instance_id, "alice@example.com")  # straight into the directory: not counted
+    connect = connect_emulator.client("connect")
+    connect.search_users(InstanceId=instance_id)
+    connect.list_users(InstanceId=instance_id)
+    secrets = connect_emulator.client("secretsmanager")
+    secrets.create_secret(Name="connect/agents/a", SecretString="{}")
+    secrets.put_secret_value(SecretId="connect/agents/a", SecretString="{}")
+    secrets.list_secrets()
+    secrets.delete_secret(SecretId="connect/agents/a", ForceDeleteWithoutRecovery=True)
+    ssm = connect_emulator.client("ssm")
+    ssm.put_parameter(Name="/connect/agents/a", Value="v", Type="SecureString")
+    ssm.get_parameters_by_path(Path="/connect/agents")
+    ssm.delete_parameters(Names=["/connect/agents/a"])
+    connect_emulator.client("iam").list_roles()
+
     counters = connect_emulator.counters
-    assert (counters.requests("sts"), counters.requests("connect"), counters.requests()) == (2, 1, 3)
+    assert (counters.requests("sts"), counters.requests("connect"), counters.requests()) == (2, 3, 13)
+    assert counters.operations() == {
+        ("sts", "GetCallerIdentity"): 2,
+        ("connect", "CreateInstance"): 1,
+        ("connect", "SearchUsers"): 1,
+        ("connect", "ListUsers"): 1,
+        ("secretsmanager", "CreateSecret"): 1,
+        ("secretsmanager", "PutSecretValue"): 1,
+        ("secretsmanager", "ListSecrets"): 1,
+        ("secretsmanager", "DeleteSecret"): 1,
+        ("ssm", "PutParameter"): 1,
+        ("ssm", "GetParametersByPath"): 1,
+        ("ssm", "DeleteParameters"): 1,
+        ("iam", "ListRoles"): 1,
+    }
+    assert counters.operation("ssm", "GetParametersByPath") == 1
+    assert counters.operation("connect", "DeleteUser") == 0
     assert counters.totals() == FederationCounts()  # none of them was a federation
+    counters.reset()
+    assert (counters.operations(), counters.requests()) == ({}, 0)
 
 
 # ConnectApi in-process, in front of a stand-in for moto: no server, no moto state

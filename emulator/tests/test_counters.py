@@ -56,6 +56,29 @@ def test_requests_are_counted_by_service() -> None:
     assert counters.totals() == FederationCounts()  # requests are not federations
 
 
+def test_requests_are_counted_by_operation_and_throttles_by_operation() -> None:
+    counters = FederationCounters()
+    counters.record_request("connect", "SearchUsers")
+    counters.record_request("connect", "SearchUsers")
+    counters.record_request("secretsmanager", "ListSecrets")
+    counters.record_request("sts")  # an operation it could not name
+    counters.record_throttle("SearchUsers")
+    assert counters.operations() == {
+        ("connect", "SearchUsers"): 2,
+        ("secretsmanager", "ListSecrets"): 1,
+        ("sts", "Unknown"): 1,
+    }
+    assert (counters.operation("connect", "SearchUsers"), counters.operation("connect", "ListUsers")) == (
+        2,
+        0,
+    )
+    assert (counters.requests(), counters.requests("connect")) == (4, 2)
+    assert (counters.throttled_operation("SearchUsers"), counters.throttled_operation("ListUsers")) == (1, 0)
+    assert counters.totals() == FederationCounts()  # throttles of other operations are not federations
+    counters.reset()
+    assert (counters.operations(), counters.throttled_operation("SearchUsers")) == ({}, 0)
+
+
 def test_reset_zeroes_outcomes_and_requests() -> None:
     counters = FederationCounters()
     counters.record("instance-a", "succeeded")
