@@ -1,4 +1,4 @@
-"""Wire fidelity: the AWS CLI, an independent client, drives GetFederationToken against the emulator."""
+"""Wire fidelity: the AWS CLI, an independent client, drives GetFederationToken and SearchUsers against the emulator."""
 
 from __future__ import annotations
 
@@ -130,3 +130,53 @@ def test_error_output(
     assert result.stdout == ""
     assert f"An error occurred ({code}) when calling the GetFederationToken operation" in result.stderr
     assert detail in result.stderr
+
+
+def search_users(
+    emulator: ConnectEmulator, env: dict[str, str], instance_id: str, *options: str
+) -> subprocess.CompletedProcess[str]:
+    command = [
+        str(AWS_CLI), "connect", "search-users", "--instance-id", instance_id, *options,
+        "--endpoint-url", emulator.endpoint_url, "--region", emulator.region, "--output", "json",
+    ]  # fmt: skip
+    env = {**env, "AWS_ACCESS_KEY_ID": DEFAULT_ROOT_ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": "testing"}
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_search_users_paginated(connect_emulator: ConnectEmulator, aws_env: dict[str, str]) -> None:
+    connect_emulator.set_api_quota(1000.0, 1000)
+    instance_id = connect_emulator.create_instance("cli-search")["id"]
+    names = [f"agent.{i}@example.com" for i in range(5)]
+    connect_emulator.create_users(
+        instance_id,
+        [{"Username": name, "Tags": {"team": "blue" if i % 2 else "red"}} for i, name in enumerate(names)],
+    )
+    connect_emulator.create_user(instance_id, "supervisor@example.org")
+    connect_emulator.counters.reset()
+
+    criteria = {
+        "StringCondition": {"FieldName": "Username", "Value": "agent.", "ComparisonType": "STARTS_WITH"}
+    }
+    result = search_users(
+        connect_emulator, aws_env, instance_id, "--search-criteria", json.dumps(criteria), "--page-size", "2"
+    )
+    assert result.returncode == 0, result.stderr
+    output = json.loads(result.stdout)
+    assert [user["Username"] for user in output["Users"]] == names
+    assert output["ApproximateTotalCount"] == 5
+    assert connect_emulator.counters.operation("connect", "SearchUsers") == 3  # pages of 2, 2 and 1
+
+    tags = {"TagFilter": {"OrConditions": [[{"TagKey": "team", "TagValue": "blue"}]]}}
+    result = search_users(connect_emulator, aws_env, instance_id, "--search-filter", json.dumps(tags))
+    assert result.returncode == 0, result.stderr
+    assert [user["Username"] for user in json.loads(result.stdout)["Users"]] == names[1::2]
+
+
+def test_search_users_errors(connect_emulator: ConnectEmulator, aws_env: dict[str, str]) -> None:
+    result = search_users(connect_emulator, aws_env, "unknown-instance")
+    assert result.returncode == service_error_exit_code()
+    assert (
+        "An error occurred (ResourceNotFoundException) when calling the SearchUsers operation"
+        in result.stderr
+    )
+    assert "Instance unknown-instance not found" in result.stderr
