@@ -111,3 +111,14 @@ def test_errors_survive_pickling_with_their_details():
         "UserNotFoundException",
         404,
     )
+
+
+def test_a_prune_error_survives_pickling_with_what_was_and_was_not_deleted():
+    error = exc.TokenPruneError("Stopped.", deleted=["connect/agents/a1"], not_deleted=["connect/agents/a2"])
+    copy = pickle.loads(pickle.dumps(error))  # noqa: S301 - our own bytes
+    assert (type(copy), str(copy), copy.deleted, copy.not_deleted) == (
+        exc.TokenPruneError,
+        "Stopped.",
+        ["connect/agents/a1"],
+        ["connect/agents/a2"],
+    )

@@ -259,7 +259,10 @@ def _keep_users(value: object) -> list[str]:
         try:
             value = json.loads(value)
         except json.JSONDecodeError:
-            raise InvalidInputError(f"keep_users {value!r} is not a valid JSON list.") from None
+            raise InvalidInputError(
+                f"keep_users {value!r} is not a valid JSON list. Pass the list itself (e.g. "
+                "ListConnectUsersOperator's output), or render it with the tojson filter."
+            ) from None
     if not isinstance(value, (list, tuple)) or not all(isinstance(user, str) for user in value):
         raise InvalidInputError(
             f"keep_users must be a list of Connect usernames (or a JSON list string), got "

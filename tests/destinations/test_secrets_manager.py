@@ -165,32 +165,6 @@ class TestStoredTokens:
         assert len(listing.values) == 230
         assert calls == ["ListSecrets"] * 3
 
-    def test_deleted_with_a_recovery_window_and_restorable(self):
-        write("connect/agents/agent-1")
-        write("connect/agents/agent-2")
-        listing = SecretsManagerDestination.list_tokens(
-            secrets(), "connect/agents/", INSTANCE_ID, nested=False
-        )
-        deleted = []
-        missing = SecretsManagerDestination.delete_tokens(secrets(), listing.values[:1], 7, deleted.append)
-        assert (deleted, missing) == (listing.values[:1], [])
-        assert "DeletedDate" in secrets().describe_secret(SecretId="connect/agents/agent-1")
-        assert "DeletedDate" not in secrets().describe_secret(SecretId="connect/agents/agent-2")
-        secrets().restore_secret(SecretId="connect/agents/agent-1")
-        assert (
-            SecretsManagerDestination("connect/agents/agent-1", client=secrets()).current().connect_user
-            == "agent-1"
-        )
-
-    def test_none_deletes_without_recovery(self):
-        write("connect/agents/agent-1")
-        listing = SecretsManagerDestination.list_tokens(
-            secrets(), "connect/agents/", INSTANCE_ID, nested=False
-        )
-        SecretsManagerDestination.delete_tokens(secrets(), listing.values, None, lambda value: None)
-        with pytest.raises(secrets().exceptions.ResourceNotFoundException):
-            secrets().describe_secret(SecretId="connect/agents/agent-1")
-
     def test_a_secret_gone_since_the_listing_is_reported_missing(self):
         write("connect/agents/agent-1")
         write("connect/agents/agent-2")
