@@ -32,7 +32,7 @@ USERS = 5000
 DEPARTED = 250
 PAGE = 500
 LIST_RATE, LIST_BURST = 2.0, 5
-SECRET_KEY = "connect/agents/{user}"
+SECRET_KEY = "connect/agents/{user}"  # noqa: S105 - a Variable name
 ROUTING_PROFILE = "bench-routing-profile"
 CONN_ID = "aws_default"
 _CHILD = "--child"
@@ -179,7 +179,7 @@ def measure(section: Section) -> None:
         section.add(
             f"Prune {DEPARTED} of {USERS:,} stored tokens: requests",
             str(total),
-            f"Secrets Manager requests during `PruneFederationTokensOperator.execute`, counted by the emulator: "
+            "Secrets Manager requests during `PruneFederationTokensOperator.execute`, counted by the emulator: "
             + ", ".join(f"{op} {n}" for op, n in sorted(requests.items()))
             + f"; {prune['count']} keys deleted. O(stored / page + deletions) = {USERS:,}/100 + {DEPARTED} = {bound}.",
             f"<= {bound}",

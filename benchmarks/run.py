@@ -32,7 +32,11 @@ BENCHMARKS = [
 TIMEOUT = 300.0
 #: Modules that need longer: the masking benchmark registers 1000 agents' secrets in two processes, at
 #: a cost that grows faster than N^2 (see its section).
-TIMEOUTS = {"supervisor_masking": 2400.0, "shared_quota": 900.0, "roster": 900.0}  # shared_quota runs the Celery e2e
+TIMEOUTS = {
+    "supervisor_masking": 2400.0,
+    "shared_quota": 900.0,
+    "roster": 900.0,
+}  # shared_quota runs the Celery e2e
 
 
 def run_one(module: str, title: str, workdir: Path) -> Section:
