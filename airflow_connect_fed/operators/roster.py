@@ -157,7 +157,6 @@ class PruneFederationTokensOperator(BaseOperator):
         self.is_dry_run = dry_run  # not ``dry_run``: BaseOperator has a dry_run() method
 
     def execute(self, context: Context) -> list[str]:
-        from airflow_connect_fed.destinations.secrets_manager import INSTANCE_TAG
         from airflow_connect_fed.destinations.stored_tokens import StoredAgentTokens
 
         instance_id = InstanceRef.parse(rendered("instance_id", self.instance_id)).instance_id
@@ -167,15 +166,7 @@ class PruneFederationTokensOperator(BaseOperator):
         keep_keys = {secret_key_for(user, stored.secret_key) for user in keep if _valid_username(user)}
         listing = stored.find()
         if listing.unattributed:
-            self.log.warning(
-                "%d secret(s) under %r were written by this provider before it tagged secrets with their "
-                "instance, so they cannot be told apart by instance and are left alone. To have them "
-                "pruned, tag each with %s=<its instance ID> (aws secretsmanager tag-resource), or delete "
-                "them: the next refresh recreates them tagged.",
-                listing.unattributed,
-                stored.name_prefix,
-                INSTANCE_TAG,
-            )
+            self._warn_unattributed(listing.unattributed, stored.name_prefix)
         doomed = [token for token in listing.tokens if token.secret_key not in keep_keys]
         self.log.info(
             "Instance %s has %d stored token(s) under %r in %s; %d of them belong to users not in "
@@ -209,6 +200,18 @@ class PruneFederationTokensOperator(BaseOperator):
             },
         )
         return sorted(token.secret_key for token in deleted)
+
+    def _warn_unattributed(self, count: int, name_prefix: str) -> None:
+        from airflow_connect_fed.destinations.secrets_manager import INSTANCE_TAG
+
+        self.log.warning(
+            "%d secret(s) under %r were written by this provider before it tagged secrets with their "
+            "instance, so whose they are is not known without reading them: they are left alone. To have "
+            "them pruned, tag each with %s=<its instance ID> (aws secretsmanager tag-resource).",
+            count,
+            name_prefix,
+            INSTANCE_TAG,
+        )
 
     def _dry_run(self, doomed: list[AgentToken], over: bool, stored: int) -> list[str]:
         for token in doomed:
