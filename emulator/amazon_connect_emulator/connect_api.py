@@ -52,8 +52,10 @@ from amazon_connect_emulator.identity import (
     signing_scope,
 )
 from amazon_connect_emulator.operations import operation_of, query_action
+from amazon_connect_emulator.quota import Quota
 from amazon_connect_emulator.seed import INSTANCE_ROUTE, USERS_ROUTE, check_instance_id
 from amazon_connect_emulator.sign_in import PREFIX as SIGN_IN_PREFIX
+from amazon_connect_emulator.token_bucket import DEFAULT_API_BURST, DEFAULT_API_REQUESTS_PER_SECOND
 from amazon_connect_emulator.user_search import PageTokens, search_predicate
 
 if TYPE_CHECKING:
@@ -62,7 +64,6 @@ if TYPE_CHECKING:
     from amazon_connect_emulator.counters import FederationCounters, Outcome
     from amazon_connect_emulator.directory import ConnectUser, InstanceKey, UserDirectory
     from amazon_connect_emulator.faults import FaultInjector
-    from amazon_connect_emulator.quota import Quota
     from amazon_connect_emulator.sign_in import SignIns
 
 logger = logging.getLogger(__name__)
@@ -149,9 +150,6 @@ class ConnectApi:
         sign_ins: SignIns,
         api_quota: Quota | None = None,
     ) -> None:
-        from amazon_connect_emulator.quota import Quota
-        from amazon_connect_emulator.token_bucket import DEFAULT_API_BURST, DEFAULT_API_REQUESTS_PER_SECOND
-
         self._moto_app = moto_app
         self._sign_ins = sign_ins
         self._users = users

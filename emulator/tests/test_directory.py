@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 from botocore.exceptions import ClientError
 
-from amazon_connect_emulator.directory import ConnectUser, UserDirectory
+from amazon_connect_emulator.directory import ConnectUser, DuplicateUsername, UserDirectory, new_user
 
 if TYPE_CHECKING:
     from conftest import Agent, ErrorOf, Federate, FederationError
@@ -127,6 +128,80 @@ def test_concurrent_adds_of_one_username_create_one_user() -> None:
     created = [user for user in results if user is not None]
     assert len(created) == 1
     assert directory.users(INSTANCE) == created
+
+
+def test_add_many_is_all_or_nothing_and_may_report_existing_users() -> None:
+    directory = UserDirectory()
+    alice = directory.add(INSTANCE, INSTANCE_ARN, "alice@example.com", {})
+    with pytest.raises(
+        DuplicateUsername, match=r"^A user named 'alice@example\.com' already exists in instance instance-a$"
+    ):
+        directory.add_many(INSTANCE, INSTANCE_ARN, [("bob@example.com", {}), ("alice@example.com", {})])
+    with pytest.raises(ValueError, match=r"^Username 'bob@example\.com' is given more than once"):
+        directory.add_many(INSTANCE, INSTANCE_ARN, [("bob@example.com", {}), ("bob@example.com", {})])
+    assert directory.users(INSTANCE) == [alice]
+    added = directory.add_many(
+        INSTANCE, INSTANCE_ARN, [("bob@example.com", {}), ("alice@example.com", {})], existing_ok=True
+    )
+    assert [(user.username, created) for user, created in added] == [
+        ("bob@example.com", True),
+        ("alice@example.com", False),
+    ]
+    assert added[1][0] == alice
+
+
+def test_update_and_remove() -> None:
+    directory = UserDirectory()
+    alice = directory.add(
+        INSTANCE, INSTANCE_ARN, "alice@example.com", {"RoutingProfileId": "r1", "Tags": {"a": "b"}}
+    )
+    bob = directory.add(INSTANCE, INSTANCE_ARN, "bob@example.com", {})
+    assert alice is not None
+    assert bob is not None
+    updated = directory.update(INSTANCE, alice.id, RoutingProfileId="r2", Tags=None)
+    assert updated is not None
+    assert (updated.id, updated.settings) == (alice.id, {"RoutingProfileId": "r2"})
+    assert updated.last_modified_time >= alice.last_modified_time
+    assert [user.username for user in directory.users(INSTANCE)] == ["alice@example.com", "bob@example.com"]
+    assert directory.update(INSTANCE, "nobody", RoutingProfileId="r2") is None
+
+    directory.bind_principal(INSTANCE, alice.id, "arn:aws:iam::123456789012:role/First")
+    assert directory.remove(INSTANCE, alice.id) == updated
+    assert directory.remove(INSTANCE, alice.id) is None
+    assert (directory.get(INSTANCE, alice.id), directory.find(INSTANCE, "alice@example.com")) == (None, None)
+    assert directory.bind_principal(INSTANCE, alice.id, "arn:aws:iam::123456789012:role/Second") == (
+        "arn:aws:iam::123456789012:role/Second"
+    )
+    again = directory.add(INSTANCE, INSTANCE_ARN, "alice@example.com", {})
+    assert again is not None
+    assert [user.username for user in directory.users(INSTANCE)] == ["bob@example.com", "alice@example.com"]
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"Username": "a@example.com", "HierarchyGroupId": ""}, "HierarchyGroupId must be a non-empty string, got ''"),
+        ({"Username": "a@example.com", "IdentityInfo": "Alice"}, "IdentityInfo must be an object, got 'Alice'"),
+        ({"Username": "a@example.com", "Tags": {}}, "Tags must be an object of 1 to 50 non-empty string keys"),
+        ({"Username": "a@example.com", "SecurityProfileIds": ["p"] * 11}, "SecurityProfileIds must be a list of 1 to 10"),
+    ],
+)  # fmt: skip
+def test_new_user_checks_the_create_user_fields(entry: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}"):
+        new_user(entry)
+
+
+def test_new_user_fills_in_the_instance_defaults() -> None:
+    assert new_user("alice@example.com") == (
+        "alice@example.com",
+        {
+            "RoutingProfileId": "emulator-basic-routing",
+            "SecurityProfileIds": ["emulator-agent"],
+            "PhoneConfig": {"PhoneType": "SOFT_PHONE"},
+        },
+    )
+    username, settings = new_user({"Username": "b@example.com", "RoutingProfileId": "r", "Password": "x"})
+    assert (username, settings["RoutingProfileId"], "Password" in settings) == ("b@example.com", "r", False)
 
 
 def test_connect_user_summary_and_description_shapes() -> None:
