@@ -35,7 +35,7 @@ class SsmParameterDestination(AwsStoreDestination):
     _version_field = "version"
     _read_advice = "Allow ssm:GetParameter (and kms:Decrypt on its key)."
     _write_advice = "Allow ssm:PutParameter (and kms:Encrypt on its key)."
-    list_action = "ssm:GetParametersByPath"
+    list_action = "ssm:GetParametersByPath (and kms:Decrypt on the parameters' key)"
     delete_action = "ssm:DeleteParameters"
     recoverable = False
     store_name = "SSM Parameter Store"
