@@ -1,7 +1,7 @@
 """Pytest fixtures for the local Connect emulator (registered as the ``connect_emulator`` pytest11 plugin).
 
 ``connect_emulator_server`` starts one emulator per session; ``connect_emulator`` hands it to a test
-after ``reset()``, so every test starts from an empty account with the default quota and no faults.
+after ``reset()``, so every test starts from an empty account with the default quotas and no faults.
 The emulator is seeded (``seed=0``): a test that sets a fault rate meets the same faults on every run.
 The emulator is imported inside the fixture because this module loads in every pytest run.
 """
