@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,11 @@ DESCRIPTION = "Amazon Connect federation token (airflow-connect-fed)"
 INSTANCE_TAG = "airflow-connect-fed:instance-id"
 #: ListSecrets' largest page.
 _PAGE_SIZE = 100
+#: How Secrets Manager words ``InvalidRequestException`` for a secret scheduled for deletion
+#: ("... because it was marked for deletion", "... is already scheduled for deletion").
+_PENDING_DELETION = re.compile(r"(marked|scheduled) for deletion|marked deleted", re.IGNORECASE)
+
+log = logging.getLogger(__name__)
 
 
 class SecretsManagerDestination(AwsStoreDestination):
@@ -29,7 +35,9 @@ class SecretsManagerDestination(AwsStoreDestination):
 
     The secret is created on the first write, tagged ``airflow-connect-fed:instance-id`` with the
     token's instance ID (which tells a prune whose it is without reading it); later writes add a
-    version with ``PutSecretValue``, so the previous version stays intact if a write fails.
+    version with ``PutSecretValue``, so the previous version stays intact if a write fails. A
+    secret scheduled for deletion (a pruned agent hired again within the recovery window) reads as
+    nothing stored, and the write restores it (``RestoreSecret``) before adding the new version.
     ``name`` is e.g. ``airflow/variables/connect/agent-1``; the other parameters are
     :class:`~airflow_connect_fed.destinations.aws_store.AwsStoreDestination`'s.
     """
@@ -38,7 +46,7 @@ class SecretsManagerDestination(AwsStoreDestination):
     _name_field = "secret_id"
     _version_field = "version_id"
     _read_advice = "Allow secretsmanager:GetSecretValue on it."
-    _write_advice = "Allow secretsmanager:PutSecretValue, CreateSecret and TagResource on it."
+    _write_advice = "Allow secretsmanager:PutSecretValue, CreateSecret, TagResource and RestoreSecret on it."
     list_action = "secretsmanager:ListSecrets"
     delete_action = "secretsmanager:DeleteSecret"
     recoverable = True
@@ -64,9 +72,12 @@ class SecretsManagerDestination(AwsStoreDestination):
 
     def _put(self, text: str, instance_id: str) -> str:
         try:
-            return str(self.client.put_secret_value(SecretId=self.name, SecretString=text)["VersionId"])
+            return self._put_value(text)
         except ClientError as error:
-            if AwsAnswer.of(error).code != "ResourceNotFoundException":
+            answer = AwsAnswer.of(error)
+            if _pending_deletion(error):
+                return self._restore_and_put(text)
+            if answer.code != "ResourceNotFoundException":
                 raise
         extra: dict[str, Any] = {"KmsKeyId": self.kms_key_id} if self.kms_key_id else {}
         created = self.client.create_secret(
@@ -78,12 +89,21 @@ class SecretsManagerDestination(AwsStoreDestination):
         )
         return str(created["VersionId"])
 
+    def _put_value(self, text: str) -> str:
+        return str(self.client.put_secret_value(SecretId=self.name, SecretString=text)["VersionId"])
+
+    def _restore_and_put(self, text: str) -> str:
+        """Bring back a secret scheduled for deletion, then add the new version."""
+        self.client.restore_secret(SecretId=self.name)
+        log.info("Restored %s, which was scheduled for deletion, to store the new token.", self._what())
+        return self._put_value(text)
+
     def _get(self, version: str | int | None) -> tuple[str, str] | None:
         kwargs = {"VersionId": version} if version else {}
         try:
             answer = self.client.get_secret_value(SecretId=self.name, **kwargs)
         except ClientError as error:
-            if AwsAnswer.of(error).code == "ResourceNotFoundException":
+            if AwsAnswer.of(error).code == "ResourceNotFoundException" or _pending_deletion(error):
                 return None
             raise
         return answer.get("SecretString", ""), answer["VersionId"]
@@ -137,3 +157,9 @@ class SecretsManagerDestination(AwsStoreDestination):
                 continue
             deleted(value)
         return missing
+
+
+def _pending_deletion(error: ClientError) -> bool:
+    """Whether Secrets Manager refused because the secret is scheduled for deletion."""
+    answer = AwsAnswer.of(error)
+    return answer.code == "InvalidRequestException" and bool(_PENDING_DELETION.search(answer.message))

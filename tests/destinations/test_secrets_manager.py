@@ -178,3 +178,55 @@ class TestStoredTokens:
             ["connect/agents/agent-1"],
             ["connect/agents/agent-2"],
         )
+
+
+class TestScheduledForDeletion:
+    """A pruned agent hired again within the recovery window: the secret is restored, then written."""
+
+    def test_write_restores_the_secret_then_adds_the_version(self):
+        from botocore.stub import Stubber
+
+        client = secrets()
+        name = "airflow/variables/connect/agents/agent.one_40example.com"
+        with Stubber(client) as stub:
+            stub.add_client_error(
+                "put_secret_value",
+                "InvalidRequestException",
+                "You can't perform this operation on the secret because it was marked for deletion.",
+                expected_params={"SecretId": name, "SecretString": stub_any()},
+            )
+            stub.add_response("restore_secret", {"Name": name}, {"SecretId": name})
+            stub.add_response(
+                "put_secret_value",
+                {"VersionId": "v2" * 16},
+                {"SecretId": name, "SecretString": stub_any()},
+            )
+            reference = SecretsManagerDestination(name, aws_conn_id=None, client=client).write(
+                token(), "agent.one@example.com"
+            )
+            stub.assert_no_pending_responses()
+        assert reference["version_id"] == "v2" * 16
+
+    def test_other_invalid_requests_are_not_restored(self):
+        from botocore.stub import Stubber
+
+        client = secrets()
+        with Stubber(client) as stub:
+            stub.add_client_error("put_secret_value", "InvalidRequestException", "Something else is wrong.")
+            with pytest.raises(DestinationWriteError, match="Something else is wrong"):
+                SecretsManagerDestination("connect/agent-1", aws_conn_id=None, client=client).write(
+                    token(), "agent-1"
+                )
+            stub.assert_no_pending_responses()
+
+    def test_a_secret_scheduled_for_deletion_is_nothing_to_reuse(self):
+        write("connect/agent-1")
+        secrets().delete_secret(SecretId="connect/agent-1", RecoveryWindowInDays=7)
+        destination = SecretsManagerDestination("connect/agent-1", aws_conn_id=None, client=secrets())
+        assert destination.current() is None
+
+
+def stub_any():
+    from botocore.stub import ANY
+
+    return ANY
