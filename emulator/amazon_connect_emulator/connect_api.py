@@ -13,6 +13,8 @@ by service and operation.
 
 STS requests signed with the root key get AWS's answers where moto's differ:
 ``GetCallerIdentity`` names the root, and ``AssumeRole`` is refused.
+Secrets Manager requests on a secret scheduled for deletion get AWS's refusals where moto's differ
+(see ``secrets_lifecycle``).
 
 Two emulator-only routes, like moto's own ``/moto-api/``, neither signed nor throttled nor counted:
 
@@ -53,6 +55,7 @@ from amazon_connect_emulator.identity import (
 )
 from amazon_connect_emulator.operations import operation_of, query_action
 from amazon_connect_emulator.quota import Quota
+from amazon_connect_emulator.secrets_lifecycle import scheduled_deletion_refusal
 from amazon_connect_emulator.seed import INSTANCE_ROUTE, USERS_ROUTE, check_instance_id
 from amazon_connect_emulator.sign_in import PREFIX as SIGN_IN_PREFIX
 from amazon_connect_emulator.token_bucket import DEFAULT_API_BURST, DEFAULT_API_REQUESTS_PER_SECOND
@@ -184,14 +187,18 @@ class ConnectApi:
         if scope is None:
             return self._moto_app(environ, start_response)
         route = _match(environ) if scope.service == "connect" else None
-        self._counters.record_request(
-            scope.service, route[0] if route else operation_of(environ, scope.service)
-        )
+        operation = route[0] if route else operation_of(environ, scope.service)
+        self._counters.record_request(scope.service, operation)
         if scope.service == "sts" and scope.access_key == self._root_access_key:
             account_id = request_account(scope.access_key, environ.get("HTTP_X_MOTO_ACCOUNT_ID"))
             answer = _root_sts_answer(query_action(environ), account_id, scope.region)
             if answer is not None:
                 return answer(environ, start_response)
+        if scope.service == "secretsmanager":
+            account_id = request_account(scope.access_key, environ.get("HTTP_X_MOTO_ACCOUNT_ID"))
+            refusal = scheduled_deletion_refusal(environ, operation, account_id, scope.region)
+            if refusal is not None:
+                return refusal(environ, start_response)
         if route is None:
             return self._moto_app(environ, start_response)
         operation, args = route

@@ -40,11 +40,16 @@ def query_action(environ: WSGIEnvironment) -> str | None:
     query = str(environ.get("QUERY_STRING", ""))
     form = str(environ.get("CONTENT_TYPE", "")).startswith("application/x-www-form-urlencoded")
     if environ.get("REQUEST_METHOD") == "POST" and form:
-        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
-        environ["wsgi.input"] = io.BytesIO(body)
-        query = f"{query}&{body.decode('utf-8', 'replace')}"
+        query = f"{query}&{request_body(environ).decode('utf-8', 'replace')}"
     actions = parse_qs(query).get("Action")
     return actions[0] if actions else None
+
+
+def request_body(environ: WSGIEnvironment) -> bytes:
+    """The request's body, read and put back as a fresh ``wsgi.input`` so moto can still read it."""
+    body: bytes = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+    environ["wsgi.input"] = io.BytesIO(body)
+    return body
 
 
 def connect_operation(environ: WSGIEnvironment) -> str | None:
