@@ -177,6 +177,25 @@ def test_a_secrets_manager_prune_is_undone_with_restore_secret(stored):
     assert load_federation_token(reference) == before
 
 
+def test_an_agent_hired_again_within_the_recovery_window_is_stored_again(stored, log_messages):
+    key = secret_key_for(DEPARTED)
+    assert stored.prune(keep_users=sorted(set(USERS) - {DEPARTED})) == [key]
+    secrets = stored.emulator.client("secretsmanager")
+    versions = secrets.list_secret_version_ids(SecretId=stored.name_of(DEPARTED))["Versions"]
+
+    stored.refresh(stored.instance, [DEPARTED])  # AWS refuses a write to it until it is restored
+
+    described = secrets.describe_secret(SecretId=stored.name_of(DEPARTED))
+    assert "DeletedDate" not in described
+    after = secrets.list_secret_version_ids(SecretId=stored.name_of(DEPARTED))["Versions"]
+    assert len(after) == len(versions) + 1
+    token = load_federation_token({"kind": "secrets_backend", "secret_key": key})
+    assert token.is_valid()
+    assert f"Restored secret {stored.name_of(DEPARTED)!r}, which was scheduled for deletion" in "\n".join(
+        log_messages()
+    )
+
+
 @pytest.mark.parametrize(("window", "days"), [(30, 30), (None, None)])
 def test_the_recovery_window_reaches_delete_secret(stored, window, days):
     stored.prune(keep_users=sorted(set(USERS) - {DEPARTED}), recovery_window_in_days=window)
