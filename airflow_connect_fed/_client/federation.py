@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cached_property, lru_cache, partial
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -38,6 +39,7 @@ from airflow_connect_fed._client.token_bucket import (
     GET_FEDERATION_TOKEN,
     SEARCH_USERS,
     OperationQuota,
+    Permit,
     TokenBucket,
 )
 from airflow_connect_fed.token import FederationToken
@@ -518,13 +520,22 @@ def _connection_error(error: BotoCoreError, instance_id: str | None) -> exc.AwsC
 @contextmanager
 def _paced(client: ConnectClient, bucket: TokenBucket | SharedQuota, quota: OperationQuota) -> Iterator[None]:
     """While in the block, every attempt of ``client`` at ``quota``'s operation waits for ``bucket``;
-    a 429 drains it."""
+    a 429 drains it, another answer settles the attempt's permit."""
     events = client.meta.events
     operation = quota.operation
     send, retry = f"before-send.connect.{operation}", f"needs-retry.connect.{operation}"
     take, answer = f"connect-fed-quota-take-{operation}", f"connect-fed-quota-answer-{operation}"
-    events.register_first(send, lambda **_: bucket.acquire(), unique_id=take)
-    events.register(retry, partial(_drain_on_throttle, bucket), unique_id=answer)
+    permits = threading.local()  # an attempt is sent and answered on one thread
+
+    def on_send(**_: Any) -> None:
+        permits.current = bucket.acquire()
+
+    def on_answer(response: Any = None, **_: Any) -> None:
+        permit, permits.current = getattr(permits, "current", None), None
+        _settle(bucket, response, permit)
+
+    events.register_first(send, on_send, unique_id=take)
+    events.register(retry, on_answer, unique_id=answer)
     try:
         yield
     finally:
@@ -532,13 +543,14 @@ def _paced(client: ConnectClient, bucket: TokenBucket | SharedQuota, quota: Oper
         events.unregister(retry, unique_id=answer)
 
 
-def _drain_on_throttle(bucket: TokenBucket | SharedQuota, response: Any = None, **_: Any) -> None:
+def _settle(bucket: TokenBucket | SharedQuota, response: Any, permit: Permit | None) -> None:
+    """After an attempt: a 429 drains ``bucket``, another answer recovers it; no answer, nothing."""
     if response is None:
         return
     if response[1].get("Error", {}).get("Code") == "ThrottlingException":
         bucket.drain()
     else:
-        bucket.recover()
+        bucket.recover(permit)
 
 
 @lru_cache(maxsize=1)

@@ -105,8 +105,13 @@ class SharedQuota:
         if self._shared("drain") is None:
             self._fallback.drain()  # type: ignore[union-attr]
 
-    def recover(self) -> None:
-        """Step every process's rate back toward the configured one (after an unthrottled answer)."""
+    def recover(self, permit: object = None) -> None:
+        """Step every process's rate back toward the configured one (after an unthrottled answer).
+
+        ``permit`` is ignored: the shared bucket does not take back the refill of a request's flight
+        (:meth:`TokenBucket.recover <airflow_connect_fed._client.token_bucket.TokenBucket.recover>`);
+        the retries absorb a 429 it may cost after a burst.
+        """
         if self._shared("recover") is None:
             self._fallback.recover()  # type: ignore[union-attr]
 

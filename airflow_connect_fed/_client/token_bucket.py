@@ -6,6 +6,11 @@ never sends faster than the quota however many threads call. After a 429 ``drain
 bucket and slows the rate by 10%, down to half the configured rate, so callers back off together;
 after each answer that is not a 429, ``recover()`` gives back 5% of the configured rate, up to it.
 
+AWS counts a request when it arrives, and the first one of a burst, which opens the connection,
+arrives longer after its permit than the next ones: AWS's bucket, full until then, starts refilling
+later than the client's. Given the answered request's permit, ``recover()`` takes that refill back,
+so the request after a burst does not reach AWS a little early and get throttled.
+
 ``amazon-connect-emulator`` does not share this code: it models AWS's throttling bucket in its own
 (``amazon_connect_emulator/token_bucket.py``), so the emulator independently judges whether this
 pacing keeps to the quota.
@@ -67,10 +72,23 @@ def validate(
         )
 
 
+#: A token this short of whole is whole: float rounding of the refill must not leave a caller waiting
+#: a sleep too short to move the clock.
+_ROUNDING = 1e-9
+
+
+@dataclass(frozen=True)
+class Permit:
+    """A token taken from a :class:`TokenBucket`: how many the bucket held just before, and when (its clock)."""
+
+    held: float
+    taken_at: float
+
+
 class TokenBucket:
     """Holds up to ``burst`` tokens, refilled at ``requests_per_second``; a request takes one. Thread-safe.
 
-    ``acquire()`` sleeps until a token is there. ``drain()`` empties the bucket after a throttled answer and slows
+    ``acquire()`` sleeps until a token is there and returns a :class:`Permit`. ``drain()`` empties the bucket after a throttled answer and slows
     the rate by 10% (down to half the configured rate), so callers back off together instead of
     hammering a service that said no; ``recover()``, after each answer that was not throttled,
     gives back 5% of the configured rate, up to that rate.
@@ -95,10 +113,11 @@ class TokenBucket:
         self._updated = clock()
         self._lock = threading.Lock()
 
-    def acquire(self) -> None:
+    def acquire(self) -> Permit:
         """Take one token, sleeping until one is available."""
-        while (wait := self._take()) > 0:
-            self._sleep(wait)
+        while isinstance(taken := self._take(), float):
+            self._sleep(taken)
+        return taken
 
     def drain(self) -> None:
         """Empty the bucket and slow down (after a 429)."""
@@ -107,18 +126,28 @@ class TokenBucket:
             self._tokens = min(self._tokens, 0.0)
             self.rate = max(self.rate * 0.9, self._min_rate)
 
-    def recover(self) -> None:
-        """Step the rate back toward the configured one (after an answer that was not a 429)."""
+    def recover(self, permit: Permit | None = None) -> None:
+        """Step the rate back toward the configured one (after an answer that was not a 429).
+
+        With the answered request's ``permit``: take back the refill AWS's bucket could not keep
+        while the request was on its way, being full (it counts the request on arrival, at the
+        latest now).
+        """
         with self._lock:
+            if permit is not None:
+                self._refill()
+                overflow = permit.held + (self._updated - permit.taken_at) * self.rate - self.burst
+                self._tokens -= min(1.0, max(0.0, overflow))
             self.rate = min(self._max_rate, self.rate + self._max_rate / 20)
 
-    def _take(self) -> float:
-        """Take a token and return 0, or return the seconds until one will be there."""
+    def _take(self) -> Permit | float:
+        """Take a token and return its permit, or return the seconds until one will be there."""
         with self._lock:
             self._refill()
-            if self._tokens >= 1:
+            if self._tokens >= 1 - _ROUNDING:
+                permit = Permit(held=self._tokens, taken_at=self._updated)
                 self._tokens -= 1
-                return 0.0
+                return permit
             return (1 - self._tokens) / self.rate
 
     def _refill(self) -> None:

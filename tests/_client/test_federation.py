@@ -364,3 +364,129 @@ def test_bad_pacing():
         ConnectFederationHook(aws_conn_id=None).get_federation_tokens(
             "i-1", ["agent-1"], role_arn="arn:aws:iam::123456789012:role/R", requests_per_second=0
         )
+
+
+# The roster: SearchUsers as the connection's identity, paced on its own quota.
+
+ONE, TWO, THREE = "agent.one@example.com", "agent.two@example.com", "agent.three@example.com"
+FOUR, FIVE = "lead.four@example.com", "agent.five@example.com"
+
+
+@pytest.fixture
+def roster(connect_emulator, emu_connection):
+    """An instance of five agents across routing profiles, security profiles, hierarchy groups and tags."""
+    instance = connect_emulator.create_instance("roster")
+    for username, routing, security, group, tags in [
+        (ONE, "rp-sales", ["sp-agent"], "hg-east", {"team": "billing", "site": "leeds"}),
+        (TWO, "rp-support", ["sp-agent", "sp-supervisor"], "hg-west", {"team": "billing"}),
+        (THREE, "rp-sales", ["sp-supervisor"], "hg-west", {"team": "claims", "site": "leeds"}),
+        (FOUR, "rp-support", ["sp-agent"], "hg-east", None),
+        (FIVE, "rp-other", ["sp-admin"], None, {"site": "leeds"}),
+    ]:
+        connect_emulator.create_user(
+            instance["id"],
+            username,
+            routing_profile_id=routing,
+            security_profile_ids=security,
+            hierarchy_group_id=group,
+            tags=tags,
+        )
+    connect_emulator.counters.reset()
+    return connect_emulator, instance
+
+
+def searches(emulator) -> int:
+    return emulator.counters.operation("connect", "SearchUsers")
+
+
+@pytest.mark.parametrize(
+    ("criteria", "expected"),
+    [
+        ({}, sorted([ONE, TWO, THREE, FOUR, FIVE])),
+        ({"routing_profile_ids": ["rp-sales"]}, sorted([ONE, THREE])),
+        ({"security_profile_ids": ["sp-supervisor"]}, sorted([TWO, THREE])),
+        ({"hierarchy_group_ids": ["hg-east"]}, sorted([ONE, FOUR])),
+        ({"tags": {"team": "billing"}}, sorted([ONE, TWO])),
+        ({"tags": {"team": "billing", "site": "leeds"}}, [ONE]),
+        ({"username_prefix": "agent."}, sorted([ONE, TWO, THREE, FIVE])),
+        ({"routing_profile_ids": ["rp-sales", "rp-support"]}, sorted([ONE, TWO, THREE, FOUR])),
+        ({"routing_profile_ids": ["rp-sales"], "security_profile_ids": ["sp-agent"]}, [ONE]),
+        (
+            {
+                "security_profile_ids": ["sp-agent", "sp-admin"],
+                "tags": {"site": "leeds"},
+                "username_prefix": "agent.",
+            },
+            sorted([ONE, FIVE]),
+        ),
+        ({"hierarchy_group_ids": ["hg-north"]}, []),
+    ],
+    ids=[
+        "none",
+        "routing-profile",
+        "security-profile",
+        "hierarchy-group",
+        "tag",
+        "every-tag",
+        "username-prefix",
+        "or-within-a-list",
+        "and-between-criteria",
+        "and-of-or-tags-prefix",
+        "no-match",
+    ],
+)
+def test_list_connect_users_by_criteria(roster, criteria, expected):
+    emulator, instance = roster
+    assert hook().list_connect_users(instance["id"], **criteria) == expected
+    assert searches(emulator) == 1
+    assert emulator.counters.totals().received == 0  # no GetFederationToken
+
+
+def test_list_connect_users_follows_every_page(connect_emulator, emu_connection):
+    instance = connect_emulator.create_instance("pages")
+    usernames = [f"agent.{i:04d}@example.com" for i in range(1200)]
+    connect_emulator.create_users(instance["id"], reversed(usernames))
+    connect_emulator.counters.reset()
+    assert hook().list_connect_users(instance["arn"]) == usernames
+    assert searches(connect_emulator) == 3  # 500 + 500 + 200
+
+
+def test_a_deleted_user_is_no_longer_listed(roster):
+    emulator, instance = roster
+    emulator.delete_user(instance["id"], TWO)
+    assert hook().list_connect_users(instance["id"], tags={"team": "billing"}) == [ONE]
+
+
+def test_list_connect_users_of_an_unknown_instance(connect_emulator, emu_connection):
+    unknown = "00000000-0000-0000-0000-000000000000"
+    with pytest.raises(exc.InstanceNotFoundError) as raised:
+        hook().list_connect_users(unknown)
+    error = raised.value
+    request_id = error.__cause__.response["ResponseMetadata"]["RequestId"]
+    assert re.fullmatch(r"[0-9a-f-]{36}", request_id)
+    assert error.request_id == request_id
+    assert str(error).startswith(
+        f"SearchUsers for instance {unknown!r} as identity arn:aws:iam::123456789012:user/airflow-worker failed "
+        f"with ResourceNotFoundException (HTTP 404, RequestId {request_id}): "
+    )
+    assert str(error).endswith(
+        "No such instance in this account and region: check instance_id and region_name."
+    )
+    assert searches(connect_emulator) == 1
+
+
+def test_listing_is_paced_on_search_users_own_quota(connect_emulator, emu_connection):
+    """At the emulator's default quotas (SearchUsers 2/s burst 5, GetFederationToken the same, apart):
+    six pages in a row get no 429, and GetFederationToken's bucket is left full for a burst of five."""
+    instance = connect_emulator.create_instance("paced")
+    role_arn = connect_emulator.create_federation_role()
+    usernames = [f"agent.{i:04d}@example.com" for i in range(3000)]
+    connect_emulator.create_users(instance["id"], usernames)
+    connect_emulator.counters.reset()
+    assert hook().list_connect_users(instance["id"]) == usernames
+    assert searches(connect_emulator) == 6
+    assert connect_emulator.counters.throttled_operation("SearchUsers") == 0
+    tokens = fetch(instance, usernames[:5], role_arn, burst=5)
+    assert all(isinstance(token, FederationToken) for token in tokens.values())
+    assert connect_emulator.counters.totals().throttled == 0
+    assert connect_emulator.counters.throttled_operation("GetFederationToken") == 0

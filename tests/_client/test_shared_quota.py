@@ -9,6 +9,7 @@ import time
 import pytest
 
 from airflow_connect_fed._client.shared_quota import SharedQuota, redis_client
+from airflow_connect_fed._client.token_bucket import GET_FEDERATION_TOKEN, SEARCH_USERS
 from airflow_connect_fed.exceptions import InvalidInputError, SharedQuotaError
 from airflow_connect_fed.hooks.connect_federation import ConnectFederationHook
 from airflow_connect_fed.token import FederationToken
@@ -36,7 +37,7 @@ class Sleeps:
         time.sleep(seconds)
 
 
-def quota(rate=10.0, burst=3, sleep=None, account="123456789012"):
+def quota(rate=10.0, burst=3, sleep=None, account="123456789012", operation=GET_FEDERATION_TOKEN):
     return SharedQuota(
         redis_client("connect_quota"),
         "connect_quota",
@@ -44,6 +45,7 @@ def quota(rate=10.0, burst=3, sleep=None, account="123456789012"):
         "us-east-1",
         rate,
         burst,
+        quota=operation,
         sleep=sleep or Sleeps(),
     )
 
@@ -91,6 +93,19 @@ def test_every_process_shares_one_bucket_per_account_and_region(redis_server):
     other_account.acquire()
     other_account.acquire()
     assert other_sleeps.waits == []
+
+
+def test_each_operation_has_its_own_bucket_and_get_federation_token_keeps_its_key(redis_server):
+    federation = quota(rate=10.0, burst=3)
+    search = quota(rate=10.0, burst=3, operation=SEARCH_USERS)
+    assert federation.key == "airflow-connect-fed:quota:123456789012:us-east-1"
+    assert search.key == "airflow-connect-fed:quota:SearchUsers:123456789012:us-east-1"
+    for _ in range(3):
+        search.acquire()
+    search.drain()
+    assert state(search)["tokens"] <= 0
+    assert state(search)["rate"] == pytest.approx(9.0)
+    assert state(federation) == {}  # GetFederationToken's bucket: untouched, still full when first used
 
 
 def test_a_429_anywhere_slows_everyone_and_they_recover(redis_server):
@@ -216,4 +231,17 @@ def test_a_single_call_takes_a_permit_too(redis_server, monkeypatch, connect_emu
     token = hook.get_federation_token(instance["arn"], connect_user="agent-1", role_arn=role_arn)
     assert token.instance_id == instance["id"]
     bucket = redis_client("connect_quota").hgetall("airflow-connect-fed:quota:123456789012:us-east-1")
+    assert float(bucket[b"tokens"]) < 5  # one permit taken from the full burst
+
+
+def test_listing_users_takes_its_permits_under_search_users_own_key(
+    redis_server, connect_emulator, emu_connection
+):
+    instance = connect_emulator.create_instance("roster")
+    connect_emulator.create_users(instance["id"], ["agent.one@example.com", "agent.two@example.com"])
+    hook = ConnectFederationHook(aws_conn_id="emu", shared_quota_conn_id="connect_quota")
+    assert hook.list_connect_users(instance["arn"]) == ["agent.one@example.com", "agent.two@example.com"]
+    keys = redis_client("connect_quota").keys("airflow-connect-fed:quota:*")
+    assert keys == [b"airflow-connect-fed:quota:SearchUsers:123456789012:us-east-1"]
+    bucket = redis_client("connect_quota").hgetall(keys[0])
     assert float(bucket[b"tokens"]) < 5  # one permit taken from the full burst

@@ -1,4 +1,5 @@
-"""The client's pacing bucket: burst, refill, acquire sleeping, drain after a 429, recover (fake clock)."""
+"""The client's pacing bucket: burst, refill, acquire sleeping, drain after a 429, recover, a permit's
+flight taken back (fake clock)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import threading
 
 import pytest
 
-from airflow_connect_fed._client.token_bucket import TokenBucket
+from airflow_connect_fed._client.token_bucket import Permit, TokenBucket
 
 
 class FakeTime:
@@ -83,6 +84,47 @@ def test_recover_steps_back_to_the_configured_rate():
     for _ in range(10):
         b.recover()
     assert b.rate == 10.0
+
+
+def test_the_first_permit_of_a_full_bucket_counts_from_its_answer():
+    """AWS's bucket stays full until the request arrives (at the latest when it is answered): the
+    refill of its flight is taken back, so the request after the burst is not early."""
+    b, time = bucket(rate=2.0, burst=5)
+    first = b.acquire()
+    assert first == Permit(held=5.0, taken_at=0.0)
+    time.now = 0.2  # answered
+    b.recover(first)
+    for _ in range(4):
+        b.acquire()
+    assert time.now == 0.2
+    b.acquire()
+    assert time.now == pytest.approx(0.7)  # 0.5 s after the first answer, not after its sending
+
+
+def test_a_permit_of_a_bucket_with_room_takes_nothing_back():
+    b, time = bucket(rate=2.0, burst=5)
+    b.acquire()
+    b.acquire()
+    third = b.acquire()
+    assert third.held == 3.0
+    time.now = 0.2
+    b.recover(third)  # 3 tokens + 0.4 refilled stay under the burst: AWS's bucket refilled as much
+    b.acquire()
+    b.acquire()
+    b.acquire()
+    assert time.now == pytest.approx(0.5)
+
+
+def test_a_long_flight_takes_back_at_most_the_permits_token():
+    b, time = bucket(rate=2.0, burst=5)
+    first = b.acquire()
+    time.now = 10.0
+    b.recover(first)
+    for _ in range(4):
+        b.acquire()
+    assert time.now == 10.0
+    b.acquire()
+    assert time.now == pytest.approx(10.5)
 
 
 @pytest.mark.parametrize(
