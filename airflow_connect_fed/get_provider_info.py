@@ -33,7 +33,10 @@ def get_provider_info() -> dict[str, Any]:
         "operators": [
             {
                 "integration-name": "Amazon Connect Federation",
-                "python-modules": ["airflow_connect_fed.operators.federation_token"],
+                "python-modules": [
+                    "airflow_connect_fed.operators.federation_token",
+                    "airflow_connect_fed.operators.roster",
+                ],
             }
         ],
         "config": {

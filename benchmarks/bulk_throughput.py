@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 from emulator_process import REGION, EmulatorProcess, FederationCounts
 from harness import main
 
-from airflow_connect_fed._client.token_bucket import TokenBucket
+from airflow_connect_fed._client.token_bucket import Permit, TokenBucket
 
 if TYPE_CHECKING:
     from report import Section
@@ -42,11 +42,11 @@ class ObservedBucket(TokenBucket):
         self.first_acquire: float | None = None
         OBSERVED.append(self)
 
-    def acquire(self) -> None:
+    def acquire(self) -> Permit:
         if self.first_acquire is None:
             self.first_acquire = time.monotonic() - self.created
         self.paces.append(self.rate)
-        super().acquire()
+        return super().acquire()
 
     def drain(self) -> None:
         super().drain()

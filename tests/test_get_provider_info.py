@@ -16,6 +16,7 @@ def test_provider_info():
     assert info["package-name"] == "airflow-connect-fed"
     assert info["versions"] == [__version__]
     assert "connection-types" not in info  # reuses the amazon provider's "aws" type
+    assert "airflow_connect_fed.operators.roster" in info["operators"][0]["python-modules"]
     for group in ("hooks", "operators"):
         for module in info[group][0]["python-modules"]:
             importlib.import_module(module)
