@@ -5,10 +5,10 @@ Every 6 hours:
 1. ``list_agents`` asks Connect (``SearchUsers``) for the users of one routing profile: hires appear,
    departures and agents moved to another profile drop out, with no DAG edit;
 2. the list is split into chunks, one mapped bulk task each (``agent_chunks``), which store each
-   agent's token under ``SECRET_KEY``; an agent deleted in Connect between the listing and its
+   agent's token under ``AGENT_VARIABLE``; an agent deleted in Connect between the listing and its
    refresh is reported as departed, not a failed task (``skip_departed_users=True``);
 3. ``prune_tokens`` deletes the stored tokens of this instance's users no longer listed, under the
-   same ``SECRET_KEY``, with Secrets Manager's 7-day recovery window, and refuses to delete more
+   same ``AGENT_VARIABLE``, with Secrets Manager's 7-day recovery window, and refuses to delete more
    than a fifth of them in one run.
 
 The key holds the profile's name, so the prune only ever sees this profile's tokens: an agent who
@@ -29,7 +29,7 @@ from airflow_connect_fed.operators.roster import ListConnectUsersOperator, Prune
 INSTANCE_ID = os.environ.get("CONNECT_INSTANCE_ID", "11111111-2222-3333-4444-555555555555")
 ROLE_ARN = os.environ.get("CONNECT_FEDERATION_ROLE_ARN", "arn:aws:iam::123456789012:role/ConnectFederation")
 ROUTING_PROFILE_ID = os.environ.get("CONNECT_ROUTING_PROFILE_ID", "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee")
-SECRET_KEY = "connect/sales/{user}"
+AGENT_VARIABLE = "connect/sales/{user}"  # each agent's Variable, {user} filled in
 AGENTS_PER_TASK = int(os.environ.get("CONNECT_AGENTS_PER_TASK", DEFAULT_CHUNK_SIZE))
 
 
@@ -59,7 +59,7 @@ with DAG(
         task_id="refresh_agent_tokens",
         instance_id=INSTANCE_ID,
         role_arn=ROLE_ARN,
-        secret_key=SECRET_KEY,
+        secret_key=AGENT_VARIABLE,
         reuse_if_valid_for=timedelta(hours=7),
         skip_departed_users=True,
     ).expand(connect_users=chunks(agents.output))
@@ -69,7 +69,7 @@ with DAG(
         task_id="prune_tokens",
         instance_id=INSTANCE_ID,
         keep_users=agents.output,
-        secret_key=SECRET_KEY,
+        secret_key=AGENT_VARIABLE,
         recovery_window_in_days=7,
         max_prune_fraction=0.2,
     )

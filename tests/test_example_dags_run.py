@@ -255,7 +255,8 @@ def roster_run(tmp_path_factory):
         sm = emulator.client("secretsmanager", **sandbox.credentials)
         first = sandbox.dags_test("example_connect_federation_roster")
         stored_before = {
-            agent: sm.get_secret_value(SecretId=_roster_secret(agent))["SecretString"] for agent in ROSTER_AGENTS
+            agent: sm.get_secret_value(SecretId=_roster_secret(agent))["SecretString"]
+            for agent in ROSTER_AGENTS
         }
         sm.create_secret(Name=HAND_WRITTEN, SecretString='{"note": "written by hand"}')
         emulator.delete_user(instance["id"], ROSTER_DEPARTED)

@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 
 
 class ConnectOperator(BaseOperator):
-    """An operator that calls Amazon Connect through :class:`ConnectFederationHook`.
+    """An operator that calls Amazon Connect through
+    :class:`~airflow_connect_fed.hooks.connect_federation.ConnectFederationHook`.
 
     The hook is built on first use in ``execute``, from the rendered arguments, with every hook
     argument (the shared quota's connection included) given at construction.
