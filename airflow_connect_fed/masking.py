@@ -22,25 +22,29 @@ if TYPE_CHECKING:
 _MIN_LENGTH = 5
 _registered: set[str] = set()
 _lock = threading.Lock()
+#: Held around each ``mask_secret`` call: Airflow's masker (its pattern list and regex, the message to
+#: the supervisor) is not safe for the bulk fetch's threads to call at once.
+_masker_lock = threading.Lock()
 
 
 def mask_secrets(values: Iterable[str]) -> None:
     """Mask ``values`` in task logs and rendered fields: one ``mask_secret`` call for those not masked yet.
 
     A value registered before is skipped: Airflow's masker holds it already, and the supervisor
-    need not be asked again.
+    need not be asked again. Calls from many threads are serialized, one ``mask_secret`` at a time.
     """
     try:
         from airflow.sdk.log import mask_secret
     except ImportError:  # Airflow 3.0
         from airflow.sdk.execution_time.secrets_masker import mask_secret  # type: ignore[no-redef]
-    with _lock:
-        new = [value for value in dict.fromkeys(values) if value not in _registered]
-    if not new:
-        return
-    mask_secret(list[object](new))  # type: ignore[arg-type]
-    with _lock:
-        _registered.update(value for value in new if len(value) >= _MIN_LENGTH)
+    with _masker_lock:
+        with _lock:
+            new = [value for value in dict.fromkeys(values) if value not in _registered]
+        if not new:
+            return
+        mask_secret(list[object](new))  # type: ignore[arg-type]
+        with _lock:
+            _registered.update(value for value in new if len(value) >= _MIN_LENGTH)
 
 
 def redact(text: str) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+import threading
+import time
 
 import pytest
 
@@ -29,6 +31,37 @@ def test_one_mask_secret_call_with_only_the_new_values(monkeypatch):
     masking.mask_secrets([known, new, new])
     masking.mask_secrets([known, new])
     assert calls == [[known], [new]]
+
+
+def test_threads_call_mask_secret_one_at_a_time_and_register_a_shared_value_once(monkeypatch):
+    """The bulk fetch's threads register tokens at once: Airflow's masker sees one call at a time."""
+    inside, most_inside, calls = [], [0], []
+    guard = threading.Lock()
+
+    def slow_mask_secret(values):
+        with guard:
+            inside.append(values)
+            most_inside[0] = max(most_inside[0], len(inside))
+            calls.append(values)
+        time.sleep(0.02)  # a recompile of the masker's regex, long enough for the others to arrive
+        with guard:
+            inside.remove(values)
+
+    monkeypatch.setattr("airflow.sdk.log.mask_secret", slow_mask_secret)
+    shared, start = fresh(), threading.Barrier(12)
+
+    def register() -> None:
+        start.wait()
+        masking.mask_secrets([shared, fresh()])
+
+    threads = [threading.Thread(target=register) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(calls) == 12
+    assert most_inside[0] == 1
+    assert sum(shared in values for values in calls) == 1
 
 
 def test_a_failure_to_register_propagates_and_is_tried_again(monkeypatch):
