@@ -8,6 +8,7 @@ import threading
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from airflow_connect_fed import metrics
 from airflow_connect_fed._client.connect_user import connect_user_list, validate_caller, validate_role_arn
 from airflow_connect_fed._client.instance import InstanceRef
 from airflow_connect_fed._client.pacing import DEFAULT_BURST, DEFAULT_REQUESTS_PER_SECOND, validate_pacing
@@ -74,6 +75,10 @@ class _FederationOperator(ConnectOperator):
                 "reuse_if_valid_for needs a destination that stores the token; with destination='xcom' "
                 "there is nothing to reuse. Use destination='secrets_backend' or drop reuse_if_valid_for."
             )
+
+    def _metric_tags(self, instance_id: str) -> dict[str, str]:
+        """The tags of this task's metrics (backends without tags drop them)."""
+        return {"instance_id": instance_id, "operator": type(self).__name__}
 
 
 class GetFederationTokenOperator(_FederationOperator):
@@ -144,7 +149,26 @@ class GetFederationTokenOperator(_FederationOperator):
                 stored.token.access_token_expiration.isoformat(),
             )
             annotate_outlets(self.outlets, context, _token_event(stored.token, rotated=False))
+            metrics.incr("tokens_reused", tags=self._metric_tags(instance.instance_id))
             return stored.reference
+        try:
+            value = self._fetch(destination, instance_id, connect_user, role_arn, principal, context)
+        except Exception:
+            metrics.incr("tokens_failed", tags=self._metric_tags(instance.instance_id))
+            raise
+        metrics.incr("tokens_fetched", tags=self._metric_tags(instance.instance_id))
+        return value
+
+    def _fetch(
+        self,
+        destination: TokenDestination,
+        instance_id: str,
+        connect_user: str | None,
+        role_arn: str | None,
+        principal: str | None,
+        context: Context,
+    ) -> dict[str, Any]:
+        """A new token from Connect, written to ``destination``; the destination's value."""
         token = self.hook.get_federation_token(instance_id, connect_user=connect_user, role_arn=role_arn)
         self.log.info(
             "Got a federation token for %s on instance %s; the access token expires at %s.",
@@ -309,6 +333,11 @@ class GetFederationTokensOperator(_FederationOperator):
         ]
         for user in departed:
             del failures[user]
+        tags = self._metric_tags(instance.instance_id)
+        metrics.incr("tokens_fetched", len(fetch) - len(failures) - len(departed), tags=tags)
+        metrics.incr("tokens_reused", len(users) - len(fetch), tags=tags)
+        metrics.incr("tokens_failed", len(failures), tags=tags)
+        metrics.incr("users_departed", len(departed), tags=tags)
         self.log.info(
             "Connect users: %d, tokens stored: %d, reused: %d, %sfailed: %d.",
             len(users),

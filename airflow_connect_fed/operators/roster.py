@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
+from airflow_connect_fed import metrics
 from airflow_connect_fed._client.connect_user import validate_session_name
 from airflow_connect_fed._client.instance import InstanceRef
 from airflow_connect_fed.exceptions import ConnectFederationError, InvalidInputError, TokenPruneError
@@ -190,6 +191,9 @@ class PruneFederationTokensOperator(BaseOperator):
                 not_deleted=[token.secret_key for token in doomed],
             )
         deleted = self._delete(stored, doomed)
+        metrics.incr(
+            "tokens_pruned", len(deleted), tags={"instance_id": instance_id, "operator": type(self).__name__}
+        )
         annotate_outlets(
             self.outlets,
             context,

@@ -16,10 +16,11 @@ from airflow.sdk import DAG, BaseOperator
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from airflow_connect_fed import load_federation_token, secret_key_for
+from airflow_connect_fed import load_federation_token, metrics, secret_key_for
 from airflow_connect_fed.destinations import SecretsManagerDestination, TokenDestination
 from airflow_connect_fed.destinations.secrets_backend import task_backend
 from airflow_connect_fed.exceptions import (
+    AccessDeniedError,
     BulkFederationError,
     InvalidConnectUserError,
     InvalidDestinationError,
@@ -34,6 +35,7 @@ from airflow_connect_fed.operators.federation_token import (
 )
 from tests.federation_answers import ACCESS_TOKEN, CALLER_ARN, INSTANCE_ID, REFRESH_TOKEN, success_body
 from tests.outlets import OutletEvents
+from tests.stats import recording_stats
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/ConnectFederation"
 SM_BACKEND = "airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend"
@@ -881,3 +883,65 @@ def test_a_workers_backend_that_cannot_hold_the_tokens_is_refused_before_any_cal
     assert "s3cr3t" not in str(raised.value)
     assert emulator.counters.requests() == 0
     assert secrets.list_secrets()["SecretList"] == []
+
+
+# Metrics
+
+
+def test_a_token_fetched_is_counted_with_its_instance_and_operator(monkeypatch):
+    stats = recording_stats(monkeypatch)
+    op = xcom_operator()
+    with answered(op):
+        op.execute({})
+    assert stats.calls == [
+        (
+            "incr",
+            "connect_federation.tokens_fetched",
+            1,
+            {"instance_id": INSTANCE_ID, "operator": "GetFederationTokenOperator"},
+        )
+    ]
+
+
+def test_a_token_not_fetched_is_counted_as_failed(monkeypatch):
+    stats = recording_stats(monkeypatch)
+    op = xcom_operator()
+    with mock_aws(), Stubber(op.hook.conn) as stub:
+        stub.add_client_error(
+            "get_federation_token", service_error_code="AccessDeniedException", http_status_code=403
+        )
+        with pytest.raises(AccessDeniedError):
+            op.execute({})
+    assert stats.counts() == {"tokens_failed": 1}
+    assert stats.tags("tokens_failed") == [
+        {"instance_id": INSTANCE_ID, "operator": "GetFederationTokenOperator"}
+    ]
+
+
+@pytest.mark.integration
+def test_the_bulk_counts_fetched_reused_failed_and_departed_users(setup, monkeypatch):
+    emulator, instance, role_arn, users, store, _ = setup
+    operator(instance, role_arn, users[:2], store).execute({})
+    emulator.create_user(instance["id"], GONE)
+    emulator.delete_user(instance["id"], GONE)
+    stats = recording_stats(monkeypatch)
+    asked = [*users[:4], GONE]
+    operator(instance, role_arn, asked, store, reuse_if_valid_for=3600, skip_departed_users=True).execute({})
+    assert stats.counts() == {"tokens_fetched": 2, "tokens_reused": 2, "users_departed": 1}
+    tags = {"instance_id": instance["id"], "operator": "GetFederationTokensOperator"}
+    assert stats.tags("tokens_fetched") == [tags]
+    stats.calls.clear()
+    with pytest.raises(BulkFederationError):
+        operator(instance, role_arn, [users[5], GONE], store).execute({})
+    assert stats.counts() == {"tokens_fetched": 1, "tokens_failed": 1}
+
+
+def test_a_stats_that_fails_never_fails_the_task(monkeypatch):
+    class BrokenStats:
+        def incr(self, *args, **kwargs):
+            raise OSError("statsd is down")
+
+    monkeypatch.setattr(metrics, "Stats", BrokenStats())
+    op = xcom_operator()
+    with answered(op):
+        assert load_federation_token(op.execute({})).access_token == ACCESS_TOKEN

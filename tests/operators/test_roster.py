@@ -28,6 +28,7 @@ from airflow_connect_fed.operators.roster import ListConnectUsersOperator, Prune
 from airflow_connect_fed.token import FederationToken
 from tests.federation_answers import success_body
 from tests.outlets import OutletEvents
+from tests.stats import recording_stats
 
 pytestmark = pytest.mark.integration
 
@@ -525,3 +526,18 @@ def test_the_roster_module_imports_no_hook_boto3_or_store_code_when_a_dag_is_par
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
     )
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_prune_counts_the_tokens_it_deleted(stored, monkeypatch):
+    stats = recording_stats(monkeypatch)
+    stored.prune(keep_users=USERS[:3], dry_run=True)
+    assert stats.calls == []  # a dry run deletes nothing
+    stored.prune(keep_users=USERS[:3], max_prune_fraction=0.4)
+    assert stats.calls == [
+        (
+            "incr",
+            "connect_federation.tokens_pruned",
+            2,
+            {"instance_id": stored.instance, "operator": "PruneFederationTokensOperator"},
+        )
+    ]
