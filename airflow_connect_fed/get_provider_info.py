@@ -6,6 +6,7 @@ from typing import Any
 
 from airflow_connect_fed import __version__
 from airflow_connect_fed._client.pacing import DEFAULT_BURST, DEFAULT_REQUESTS_PER_SECOND, SEARCH_USERS
+from airflow_connect_fed._client.token_bucket import SECRETS_MANAGER_WRITES, SSM_WRITES
 
 
 def get_provider_info() -> dict[str, Any]:
@@ -41,8 +42,8 @@ def get_provider_info() -> dict[str, Any]:
         ],
         "config": {
             "connect_federation": {
-                "description": "Connect's quotas (GetFederationToken's, SearchUsers'), shared by every worker "
-                "of the deployment.",
+                "description": "Connect's quotas (GetFederationToken's, SearchUsers') and the token stores' "
+                "write quotas, shared by every worker of the deployment.",
                 "options": {
                     "shared_quota_conn_id": {
                         "description": "Airflow redis connection holding one GetFederationToken quota per "
@@ -80,6 +81,37 @@ def get_provider_info() -> dict[str, Any]:
                         "type": "integer",
                         "example": "5",
                         "default": str(SEARCH_USERS.burst),
+                    },
+                    "secretsmanager_writes_per_second": {
+                        "description": "Secrets Manager write requests (PutSecretValue, CreateSecret, "
+                        "RestoreSecret) per second per account and region that the bulk operator sends: "
+                        "AWS's combined write quota is 50/s, not adjustable.",
+                        "version_added": "0.1.0",
+                        "type": "float",
+                        "example": "50.0",
+                        "default": str(SECRETS_MANAGER_WRITES.requests_per_second),
+                    },
+                    "secretsmanager_writes_burst": {
+                        "description": "Secrets Manager write requests allowed at once before pacing starts.",
+                        "version_added": "0.1.0",
+                        "type": "integer",
+                        "example": "50",
+                        "default": str(SECRETS_MANAGER_WRITES.burst),
+                    },
+                    "ssm_writes_per_second": {
+                        "description": "SSM Parameter Store PutParameter requests per second per account and "
+                        "region that the bulk operator sends (raise it with the account's higher throughput).",
+                        "version_added": "0.1.0",
+                        "type": "float",
+                        "example": "3.0",
+                        "default": str(SSM_WRITES.requests_per_second),
+                    },
+                    "ssm_writes_burst": {
+                        "description": "PutParameter requests allowed at once before pacing starts.",
+                        "version_added": "0.1.0",
+                        "type": "integer",
+                        "example": "3",
+                        "default": str(SSM_WRITES.burst),
                     },
                 },
             }

@@ -41,13 +41,25 @@ def test_documentation_url_and_config_options():
         "requests_per_second",
         "search_users_burst",
         "search_users_requests_per_second",
+        "secretsmanager_writes_burst",
+        "secretsmanager_writes_per_second",
         "shared_quota_conn_id",
+        "ssm_writes_burst",
+        "ssm_writes_per_second",
     ]
     assert (options["requests_per_second"]["default"], options["burst"]["default"]) == ("2.0", "5")
     assert (
         options["search_users_requests_per_second"]["default"],
         options["search_users_burst"]["default"],
     ) == ("2.0", "5")
+    assert (
+        options["secretsmanager_writes_per_second"]["default"],
+        options["secretsmanager_writes_burst"]["default"],
+    ) == ("50.0", "50")
+    assert (options["ssm_writes_per_second"]["default"], options["ssm_writes_burst"]["default"]) == (
+        "3.0",
+        "3",
+    )
 
 
 def test_the_provider_reads_the_defaults_and_the_environment(monkeypatch):

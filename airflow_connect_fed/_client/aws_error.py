@@ -9,6 +9,7 @@ message; :func:`evidence` then chains a copy with the token replaced.
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -56,10 +57,12 @@ class AwsAnswer:
 
 
 def describe(error: Exception, secrets: Iterable[str] = ()) -> str:
-    """``Code (HTTP 400, RequestId ID): message`` of an AWS answer, ``Type: message`` of another botocore
-    error; each of ``secrets`` replaced by ``***``."""
+    """``Code (HTTP 400, RequestId ID): message`` of an AWS answer (without the message when it is an HTML
+    page), ``Type: message`` of another botocore error; each of ``secrets`` replaced by ``***``."""
     if isinstance(error, ClientError):
         answer = AwsAnswer.of(error).without(secrets)
+        if _HTML.match(answer.message):  # a proxy's or server's error page: its status says it all
+            return answer.label
         return f"{answer.label}: {answer.message}".rstrip(": ")
     return f"{type(error).__name__}: {_redacted(str(error), secrets)}"
 
@@ -77,6 +80,10 @@ def evidence(error: Exception, secrets: Iterable[str] = ()) -> Exception | None:
         return None
     response = _redacted_copy(error.response, secrets)
     return type(error)(response, error.operation_name)
+
+
+#: An answer whose message is an HTML page (``<!doctype html>...``, ``<html>...``), not AWS's words.
+_HTML = re.compile(r"\s*<(!doctype\s+html|html[\s>])", re.IGNORECASE)
 
 
 def _redacted(text: str, secrets: Iterable[str]) -> str:

@@ -49,6 +49,13 @@ GET_FEDERATION_TOKEN = OperationQuota("GetFederationToken", DEFAULT_REQUESTS_PER
 #: SearchUsers: 2 requests/s, burst 5 by default; ``[connect_federation] search_users_requests_per_second``
 #: and ``search_users_burst``.
 SEARCH_USERS = OperationQuota("SearchUsers", 2.0, 5, option_prefix="search_users_")
+#: Secrets Manager's writes (PutSecretValue with UpdateSecret and the replication calls: a combined 50
+#: requests/s per account and region, not adjustable), which the bulk path paces its token writes to;
+#: ``[connect_federation] secretsmanager_writes_per_second`` and ``secretsmanager_writes_burst``.
+SECRETS_MANAGER_WRITES = OperationQuota("PutSecretValue", 50.0, 50, option_prefix="secretsmanager_writes_")
+#: Parameter Store's PutParameter at its standard throughput (higher throughput is an account setting);
+#: ``[connect_federation] ssm_writes_per_second`` and ``ssm_writes_burst``.
+SSM_WRITES = OperationQuota("PutParameter", 3.0, 3, option_prefix="ssm_writes_")
 
 
 def validate(

@@ -3,6 +3,7 @@ and, store-wide, the tokens this provider wrote for an instance, listed and dele
 
 from __future__ import annotations
 
+import logging
 from abc import abstractmethod
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -18,12 +19,16 @@ from airflow_connect_fed.destinations.base import (
     serialize,
     token_reference,
 )
+from airflow_connect_fed.destinations.write_retry import WriteRetry
 from airflow_connect_fed.exceptions import DestinationWriteError, TokenReadError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
+    from airflow_connect_fed._client.token_bucket import OperationQuota
     from airflow_connect_fed.token import FederationToken
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,11 @@ class AwsStoreDestination(TokenDestination):
     recoverable: ClassVar[bool]
     #: The store, for messages.
     store_name: ClassVar[str]
+    #: The store's write quota, and the operations that take a permit of it.
+    write_quota: ClassVar[OperationQuota]
+    write_operations: ClassVar[tuple[str, ...]]
+    #: How a failed write is tried again (tests replace it with one on a fake clock).
+    retry: WriteRetry = WriteRetry()
 
     def __init__(
         self,
@@ -98,19 +108,40 @@ class AwsStoreDestination(TokenDestination):
     def write(
         self, token: FederationToken, connect_user: str | None = None, principal: str | None = None
     ) -> dict[str, Any]:
+        """Store ``token``; a retryable failure (see :mod:`~airflow_connect_fed.destinations.write_retry`)
+        is tried again with backoff while the token stays valid, so an issued token is not dropped."""
         text = serialize(token, connect_user, principal)
-        try:
-            version = self._put(text, token.instance_id)
-        except (ClientError, BotoCoreError) as error:
-            secrets = (text, token.access_token, token.refresh_token)
-            raise DestinationWriteError(
-                f"Could not write the federation token to {self._what()}: {describe(error, secrets)}. The "
-                f"previous version, if any, is unchanged. {self._write_advice}"
-            ) from evidence(error, secrets)
-        return self._reference(token, version)
+        secrets = (text, token.access_token, token.refresh_token)
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                version = self._put(text, token.instance_id)
+            except (ClientError, BotoCoreError) as error:
+                delay = self.retry.delay(error, attempt, token)
+                if isinstance(delay, str):
+                    raise DestinationWriteError(
+                        f"Could not write the federation token to {self._what()}"
+                        f"{f' after {attempt} attempts' if attempt > 1 else ''}: {describe(error, secrets)}."
+                        f"{delay} The previous version, if any, is unchanged. {self._write_advice}"
+                    ) from evidence(error, secrets)
+                log.warning(
+                    "Writing to %s failed (%s); attempt %d of %d in %.1f s.",
+                    self._what(),
+                    describe(error, secrets),
+                    attempt + 1,
+                    self.retry.attempts,
+                    delay,
+                )
+                self.retry.sleep(delay)
+                continue
+            return self._reference(token, version)
 
     def current(self) -> StoredToken | None:
         return self._stored(None)
+
+    def aws_store(self) -> AwsStoreDestination:
+        return self
 
     def describe(self, reference: Mapping[str, Any]) -> str:
         return f"{self._what()} (version {reference.get(self._version_field)})"

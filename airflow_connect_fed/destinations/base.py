@@ -13,6 +13,8 @@ from airflow_connect_fed.token import FederationToken
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from airflow_connect_fed.destinations.aws_store import AwsStoreDestination
+
 
 class TokenDestination(ABC):
     """A place a federation token is written to.
@@ -45,6 +47,10 @@ class TokenDestination(ABC):
     def describe(self, reference: Mapping[str, Any]) -> str:
         """Where the value :meth:`write` returned points, for log lines (never a token)."""
         return self.kind
+
+    def aws_store(self) -> AwsStoreDestination | None:
+        """The AWS store a write goes to, whose write quota paces it; ``None``: no AWS store."""
+        return None
 
     @classmethod
     @abstractmethod

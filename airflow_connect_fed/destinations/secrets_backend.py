@@ -87,6 +87,9 @@ class SecretsBackendDestination(TokenDestination):
     def describe(self, reference: Mapping[str, Any]) -> str:
         return f"Variable {self.secret_key!r}: {self.store().describe(reference)}"
 
+    def aws_store(self) -> AwsStoreDestination:
+        return self.store()
+
     @classmethod
     def read(cls, reference: Mapping[str, Any]) -> FederationToken:
         """Read through the task's backend, as ``Variable.get`` would."""

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from airflow_connect_fed._client.aws_error import AwsAnswer
+from airflow_connect_fed._client.token_bucket import SECRETS_MANAGER_WRITES
 from airflow_connect_fed.destinations.aws_store import AwsStoreDestination, StoredValue, StoreListing
 from airflow_connect_fed.exceptions import InvalidDestinationError
 
@@ -35,7 +36,9 @@ class SecretsManagerDestination(AwsStoreDestination):
 
     The secret is created on the first write, tagged ``airflow-connect-fed:instance-id`` with the
     token's instance ID (which tells a prune whose it is without reading it); later writes add a
-    version with ``PutSecretValue``, so the previous version stays intact if a write fails. A
+    version with ``PutSecretValue``, so the previous version stays intact if a write fails. Two writers
+    of the same new secret both succeed: the one whose ``CreateSecret`` finds it created adds its
+    version with ``PutSecretValue``. A
     secret scheduled for deletion (a pruned agent hired again within the recovery window) reads as
     nothing stored, and the write restores it (``RestoreSecret``) before adding the new version.
     ``name`` is e.g. ``airflow/variables/connect/agent-1``; the other parameters are
@@ -47,6 +50,8 @@ class SecretsManagerDestination(AwsStoreDestination):
     _version_field = "version_id"
     _read_advice = "Allow secretsmanager:GetSecretValue on it."
     _write_advice = "Allow secretsmanager:PutSecretValue, CreateSecret, TagResource and RestoreSecret on it."
+    write_quota = SECRETS_MANAGER_WRITES
+    write_operations = ("PutSecretValue", "CreateSecret", "RestoreSecret")
     list_action = "secretsmanager:ListSecrets"
     delete_action = "secretsmanager:DeleteSecret"
     recoverable = True
@@ -79,14 +84,27 @@ class SecretsManagerDestination(AwsStoreDestination):
                 return self._restore_and_put(text)
             if answer.code != "ResourceNotFoundException":
                 raise
+        return self._create(text, instance_id)
+
+    def _create(self, text: str, instance_id: str) -> str:
+        """Create the secret holding ``text``; if another writer created it meanwhile (two tasks or
+        threads writing the same new key), add the version to theirs instead: the later write wins."""
         extra: dict[str, Any] = {"KmsKeyId": self.kms_key_id} if self.kms_key_id else {}
-        created = self.client.create_secret(
-            Name=self.name,
-            SecretString=text,
-            Description=DESCRIPTION,
-            Tags=[{"Key": INSTANCE_TAG, "Value": instance_id}],
-            **extra,
-        )
+        try:
+            created = self.client.create_secret(
+                Name=self.name,
+                SecretString=text,
+                Description=DESCRIPTION,
+                Tags=[{"Key": INSTANCE_TAG, "Value": instance_id}],
+                **extra,
+            )
+        except ClientError as error:
+            if AwsAnswer.of(error).code != "ResourceExistsException":
+                raise
+            log.info(
+                "%s was created by another writer meanwhile; adding the new version to it.", self._what()
+            )
+            return self._put_value(text)
         return str(created["VersionId"])
 
     def _put_value(self, text: str) -> str:

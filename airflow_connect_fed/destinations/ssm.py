@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from airflow_connect_fed._client.aws_error import AwsAnswer
+from airflow_connect_fed._client.token_bucket import SSM_WRITES
 from airflow_connect_fed.destinations.aws_store import AwsStoreDestination, StoredValue, StoreListing
 from airflow_connect_fed.destinations.base import stored_owner
 from airflow_connect_fed.exceptions import InvalidDestinationError
@@ -35,6 +36,8 @@ class SsmParameterDestination(AwsStoreDestination):
     _version_field = "version"
     _read_advice = "Allow ssm:GetParameter (and kms:Decrypt on its key)."
     _write_advice = "Allow ssm:PutParameter (and kms:Encrypt on its key)."
+    write_quota = SSM_WRITES
+    write_operations = ("PutParameter",)
     list_action = "ssm:GetParametersByPath (and kms:Decrypt on the parameters' key)"
     delete_action = "ssm:DeleteParameters"
     recoverable = False
@@ -67,6 +70,16 @@ class SsmParameterDestination(AwsStoreDestination):
         return f"parameter {self.name!r}"
 
     def _put(self, text: str, instance_id: str) -> int:
+        """PutParameter with ``Overwrite``; a first write that finds the parameter created meanwhile by
+        another writer (``ParameterAlreadyExists``) overwrites theirs: both writers succeed."""
+        try:
+            return self._put_parameter(text)
+        except ClientError as error:
+            if AwsAnswer.of(error).code != "ParameterAlreadyExists":
+                raise
+        return self._put_parameter(text)
+
+    def _put_parameter(self, text: str) -> int:
         extra: dict[str, Any] = {"KeyId": self.kms_key_id} if self.kms_key_id else {}
         answer = self.client.put_parameter(
             Name=self.name,

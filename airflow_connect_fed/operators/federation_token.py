@@ -19,6 +19,7 @@ from airflow_connect_fed.destinations import (
     resolve_destination,
     validate_destination,
 )
+from airflow_connect_fed.destinations.write_quota import paced_writes
 from airflow_connect_fed.exceptions import (
     AwsConnectionError,
     BulkFederationError,
@@ -317,14 +318,16 @@ class GetFederationTokensOperator(_FederationOperator):
                 values[user] = value
 
         if fetch:
-            results = self.hook.get_federation_tokens(
-                instance_id,
-                fetch,
-                role_arn=role_arn,
-                requests_per_second=self.requests_per_second,
-                burst=self.burst,
-                on_token=store,
-            )
+            account = role_arn.split(":")[4]  # the stores' writes count against the role's account
+            with paced_writes([destinations[user] for user in fetch], account, self.shared_quota_conn_id):
+                results = self.hook.get_federation_tokens(
+                    instance_id,
+                    fetch,
+                    role_arn=role_arn,
+                    requests_per_second=self.requests_per_second,
+                    burst=self.burst,
+                    on_token=store,
+                )
             failures = {user: r for user, r in results.items() if isinstance(r, ConnectFederationError)}
         departed: list[Any] = [
             user
