@@ -34,6 +34,15 @@ SERVE_OPTIONS: dict[str, tuple[Callable[[str], Any], str]] = {
         "per account and region",
     ),
     "api_burst": (int, "requests of one such operation allowed at once before throttling"),
+    "secretsmanager_writes_per_second": (
+        float,
+        "Secrets Manager write quota per account and region: PutSecretValue, UpdateSecret, "
+        "UpdateSecretVersionStage and the replication calls combined, and CreateSecret on its own",
+    ),
+    "secretsmanager_write_burst": (
+        int,
+        "Secrets Manager writes of one such quota allowed at once before throttling",
+    ),
     "fault_rate": (float, "share of calls, 0.0 to 1.0, failing with 500 InternalServiceException"),
     "root_access_key": (str, "access key the emulator treats as the account root"),
     "token_ttl": (int, "token lifetime in seconds"),

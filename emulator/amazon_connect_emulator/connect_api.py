@@ -8,8 +8,13 @@ Errors are a JSON ``{"Message": ...}`` body plus the ``x-amzn-ErrorType`` header
 restJson parser turns into ``ClientError`` codes.
 
 Quotas, per account and region: GetFederationToken's own, and one bucket per operation for every
-other operation served here (429 ThrottlingException when empty). Every signed request is counted
-by service and operation.
+other operation served here (429 ThrottlingException when empty); Secrets Manager's write quotas
+(400 ThrottlingException, see ``secretsmanager_quota``). Every signed request is counted by service
+and operation.
+
+moto's backends are not thread-safe and the server is threaded: every request moto answers, and every
+read of moto's state here, holds its service's lock (``service_locks``). Secrets Manager requests are
+answered from an indexed store (``secrets_store``), so their cost does not grow with the secrets stored.
 
 STS requests signed with the root key get AWS's answers where moto's differ:
 ``GetCallerIdentity`` names the root, and ``AssumeRole`` is refused.
@@ -30,11 +35,11 @@ Two emulator-only routes, like moto's own ``/moto-api/``, neither signed nor thr
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
 import secrets
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -56,7 +61,15 @@ from amazon_connect_emulator.identity import (
 from amazon_connect_emulator.operations import operation_of, query_action
 from amazon_connect_emulator.quota import Quota
 from amazon_connect_emulator.secrets_lifecycle import scheduled_deletion_refusal
+from amazon_connect_emulator.secrets_store import indexed_backend
+from amazon_connect_emulator.secretsmanager_quota import (
+    DEFAULT_SECRETSMANAGER_WRITE_BURST,
+    DEFAULT_SECRETSMANAGER_WRITES_PER_SECOND,
+    WRITE_QUOTAS,
+    throttling_response,
+)
 from amazon_connect_emulator.seed import INSTANCE_ROUTE, USERS_ROUTE, check_instance_id
+from amazon_connect_emulator.service_locks import ServiceLocks
 from amazon_connect_emulator.sign_in import PREFIX as SIGN_IN_PREFIX
 from amazon_connect_emulator.token_bucket import DEFAULT_API_BURST, DEFAULT_API_REQUESTS_PER_SECOND
 from amazon_connect_emulator.user_search import PageTokens, search_predicate
@@ -152,18 +165,22 @@ class ConnectApi:
         token_ttl: int,
         sign_ins: SignIns,
         api_quota: Quota | None = None,
+        write_quota: Quota | None = None,
     ) -> None:
         self._moto_app = moto_app
         self._sign_ins = sign_ins
         self._users = users
         self._quota = quota
         self._api_quota = api_quota or Quota(DEFAULT_API_REQUESTS_PER_SECOND, DEFAULT_API_BURST)
+        self._write_quota = write_quota or Quota(
+            DEFAULT_SECRETSMANAGER_WRITES_PER_SECOND, DEFAULT_SECRETSMANAGER_WRITE_BURST
+        )
+        self._locks = ServiceLocks()
         self._faults = faults
         self._counters = counters
         self._root_access_key = root_access_key
         self._token_ttl = token_ttl
         self._pages = PageTokens()
-        self._instances_lock = threading.Lock()
         self._handlers: dict[str, Handler] = {
             "CreateUser": self._create_user,
             "DescribeUser": self._describe_user,
@@ -185,7 +202,7 @@ class ConnectApi:
             return self._sign_ins.respond(Request(environ))(environ, start_response)
         scope = signing_scope(environ.get("HTTP_AUTHORIZATION"))
         if scope is None:
-            return self._moto_app(environ, start_response)
+            return self._forward(None, environ, start_response)
         route = _match(environ) if scope.service == "connect" else None
         operation = route[0] if route else operation_of(environ, scope.service)
         self._counters.record_request(scope.service, operation)
@@ -196,16 +213,46 @@ class ConnectApi:
                 return answer(environ, start_response)
         if scope.service == "secretsmanager":
             account_id = request_account(scope.access_key, environ.get("HTTP_X_MOTO_ACCOUNT_ID"))
-            refusal = scheduled_deletion_refusal(environ, operation, account_id, scope.region)
-            if refusal is not None:
-                return refusal(environ, start_response)
+            return self._secrets_manager(environ, start_response, operation, account_id, scope.region)
         if route is None:
-            return self._moto_app(environ, start_response)
+            return self._forward(scope.service, environ, start_response)
         operation, args = route
         if operation in _TAG_OPERATIONS and _USER_ARN.fullmatch(args["resource_arn"]) is None:
-            return self._moto_app(environ, start_response)  # an instance's (or another resource's) tags
+            # an instance's (or another resource's) tags
+            return self._forward(scope.service, environ, start_response)
         response = self._respond(operation, Request(environ), scope, args)
         return response(environ, start_response)
+
+    def _forward(
+        self, service: str | None, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        """moto's answer, holding the lock of the request's service (every lock: ``service`` None).
+
+        moto builds its whole response inside the call; the lock is released before it is sent."""
+        with self._locks.hold(service):
+            return self._moto_app(environ, start_response)
+
+    def _secrets_manager(
+        self,
+        environ: WSGIEnvironment,
+        start_response: StartResponse,
+        operation: str,
+        account_id: str,
+        region: str,
+    ) -> Iterable[bytes]:
+        """A Secrets Manager request: its write quota, AWS's refusals where moto differs, then moto's
+        answer from an indexed store, all but the quota under the Secrets Manager lock."""
+        quota = WRITE_QUOTAS.get(operation)
+        if quota is not None and not self._write_quota.try_acquire((account_id, region, quota)):
+            self._counters.record_throttle(operation)
+            return throttling_response()(environ, start_response)
+        with self._locks.hold("secretsmanager"):
+            with contextlib.suppress(KeyError):  # a region moto does not serve: moto answers
+                indexed_backend(account_id, region)
+            refusal = scheduled_deletion_refusal(environ, operation, account_id, region)
+            if refusal is not None:
+                return refusal(environ, start_response)
+            return self._moto_app(environ, start_response)
 
     def _respond(
         self, operation: str, request: Request, scope: SigningScope, args: dict[str, str]
@@ -254,7 +301,7 @@ class ConnectApi:
             ) from None
         backend = connect_backends[account_id][region]
         assert isinstance(instance_id, str)
-        with self._instances_lock:
+        with self._locks.hold("connect"):
             instance = backend.instances.get(instance_id)
             created = instance is None
             if instance is None:
@@ -439,7 +486,8 @@ class ConnectApi:
     def _federate(self, request: Request, scope: SigningScope, instance_id: str) -> dict[str, Any]:
         account_id = _account(request, scope)
         self._admit(account_id, scope.region)
-        caller = resolve_caller(scope.access_key, account_id, scope.region, self._root_access_key)
+        with self._locks.hold("sts"):  # reads moto's STS and IAM backends
+            caller = resolve_caller(scope.access_key, account_id, scope.region, self._root_access_key)
         if caller.is_root:
             raise ConnectError(
                 "InvalidRequestException",

@@ -33,6 +33,10 @@ from amazon_connect_emulator.identity import (
     validate_region,
 )
 from amazon_connect_emulator.quota import Quota
+from amazon_connect_emulator.secretsmanager_quota import (
+    DEFAULT_SECRETSMANAGER_WRITE_BURST,
+    DEFAULT_SECRETSMANAGER_WRITES_PER_SECOND,
+)
 from amazon_connect_emulator.seed import (
     DEFAULT_INSTANCE_ID,
     DEFAULT_ROLE_NAME,
@@ -109,10 +113,13 @@ class ConnectEmulator:
         *,
         api_requests_per_second: float = DEFAULT_API_REQUESTS_PER_SECOND,
         api_burst: int = DEFAULT_API_BURST,
+        secretsmanager_writes_per_second: float = DEFAULT_SECRETSMANAGER_WRITES_PER_SECOND,
+        secretsmanager_write_burst: int = DEFAULT_SECRETSMANAGER_WRITE_BURST,
         log_requests: bool = False,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         _validate_api_limits(api_requests_per_second, api_burst)
+        _validate_secretsmanager_write_limits(secretsmanager_writes_per_second, secretsmanager_write_burst)
         _validate_host(host)
         _validate_port(port)
         validate_region(region)
@@ -128,6 +135,8 @@ class ConnectEmulator:
         self._initial_api_limits = (api_requests_per_second, api_burst)
         self._quota = Quota(requests_per_second, burst, clock)
         self._api_quota = Quota(api_requests_per_second, api_burst, clock)
+        self._initial_write_limits = (secretsmanager_writes_per_second, secretsmanager_write_burst)
+        self._write_quota = Quota(secretsmanager_writes_per_second, secretsmanager_write_burst, clock)
         self._faults = FaultInjector(fault_rate, seed)
         self._users = UserDirectory()
         self._counters = FederationCounters()
@@ -149,6 +158,7 @@ class ConnectEmulator:
             users=self._users,
             quota=self._quota,
             api_quota=self._api_quota,
+            write_quota=self._write_quota,
             faults=self._faults,
             counters=self._counters,
             root_access_key=self._root_access_key,
@@ -206,8 +216,8 @@ class ConnectEmulator:
     def counters(self) -> FederationCounters:
         """Federation requests received, succeeded, throttled, faulted and rejected: ``.totals()``,
         ``.for_instance(instance_id)``; signed requests by service and operation: ``.requests(service)``,
-        ``.operation(service, operation)``, ``.operations()``; 429 answers by operation:
-        ``.throttled_operation(operation)``; ``.reset()``."""
+        ``.operation(service, operation)``, ``.operations()``; throttled answers by operation
+        (Connect's 429s, Secrets Manager's 400 ThrottlingException): ``.throttled_operation(operation)``; ``.reset()``."""
         return self._counters
 
     def set_quota(self, requests_per_second: float, burst: int) -> None:
@@ -219,6 +229,13 @@ class ConnectEmulator:
         a bucket per account, region and operation; buckets start full."""
         _validate_api_limits(requests_per_second, burst)
         self._api_quota.configure(requests_per_second, burst)
+
+    def set_secretsmanager_write_quota(self, requests_per_second: float, burst: int) -> None:
+        """Change Secrets Manager's write quotas per account and region: the combined one of PutSecretValue,
+        UpdateSecret, UpdateSecretVersionStage and the replication calls, and CreateSecret's own (AWS:
+        50/s each); buckets start full. Over it: HTTP 400 ThrottlingException."""
+        _validate_secretsmanager_write_limits(requests_per_second, burst)
+        self._write_quota.configure(requests_per_second, burst)
 
     def set_fault_rate(self, rate: float) -> None:
         """Fail this share (0.0-1.0) of GetFederationToken calls with 500 InternalServiceException."""
@@ -238,6 +255,7 @@ class ConnectEmulator:
         requests_per_second, burst, fault_rate = self._initial_limits
         self._quota.configure(requests_per_second, burst)
         self._api_quota.configure(*self._initial_api_limits)
+        self._write_quota.configure(*self._initial_write_limits)
         self._faults.set_rate(fault_rate)
         self._faults.reseed()
 
@@ -539,6 +557,17 @@ def _listening_socket(host: str, port: int) -> socket.socket:
 
 def _validate_api_limits(requests_per_second: float, burst: int) -> None:
     validate(requests_per_second, burst, prefix="api_", quota="each other Connect operation's")
+
+
+def _validate_secretsmanager_write_limits(requests_per_second: float, burst: int) -> None:
+    validate(
+        requests_per_second,
+        burst,
+        prefix="secretsmanager_",
+        quota="Secrets Manager's write",
+        names=("writes_per_second", "write_burst"),
+        typical=(DEFAULT_SECRETSMANAGER_WRITES_PER_SECOND, DEFAULT_SECRETSMANAGER_WRITE_BURST),
+    )
 
 
 def _validate_host(host: str) -> None:

@@ -42,20 +42,28 @@ DEFAULT_API_BURST = 5
 
 
 def validate(
-    requests_per_second: object, burst: object, *, prefix: str = "", quota: str = "GetFederationToken's"
+    requests_per_second: object,
+    burst: object,
+    *,
+    prefix: str = "",
+    quota: str = "GetFederationToken's",
+    names: tuple[str, str] = ("requests_per_second", "burst"),
+    typical: tuple[float, int] = (DEFAULT_REQUESTS_PER_SECOND, DEFAULT_BURST),
 ) -> None:
     """Raise ValueError naming the value unless the rate is a finite number > 0 and the burst an int >= 1.
 
-    ``prefix`` goes before the parameter names (``"api_"``), ``quota`` names whose quota it is.
+    ``prefix`` goes before the parameter ``names``, ``quota`` names whose quota it is, ``typical`` its
+    usual rate and burst.
     """
+    rate_name, burst_name = (f"{prefix}{name}" for name in names)
     if not _is_rate(requests_per_second):
         raise ValueError(
-            f"{prefix}requests_per_second must be a finite number > 0 ({quota} quota is about "
-            f"{DEFAULT_REQUESTS_PER_SECOND:g} per account and region), got {requests_per_second!r}."
+            f"{rate_name} must be a finite number > 0 ({quota} quota is about "
+            f"{typical[0]:g} per account and region), got {requests_per_second!r}."
         )
     if isinstance(burst, bool) or not isinstance(burst, int) or burst < 1:
         raise ValueError(
-            f"{prefix}burst must be a whole number >= 1 ({quota} is about {DEFAULT_BURST}), got {burst!r}."
+            f"{burst_name} must be a whole number >= 1 ({quota} is about {typical[1]}), got {burst!r}."
         )
 
 

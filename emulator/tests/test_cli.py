@@ -44,7 +44,8 @@ def test_every_option_is_passed(cli, served):
     result = cli(
         "--host", "localhost", "--port", "4566", "--region", "eu-west-2", "--requests-per-second", "10",
         "--burst", "20", "--fault-rate", "0.25", "--root-access-key", "AKIAROOTROOTROOT0000", "--token-ttl", "60",
-        "--api-requests-per-second", "0.5", "--api-burst", "3",
+        "--api-requests-per-second", "0.5", "--api-burst", "3", "--secretsmanager-writes-per-second", "5",
+        "--secretsmanager-write-burst", "7",
     )  # fmt: skip
     assert result.exit_code == 0
     assert served == [
@@ -59,6 +60,8 @@ def test_every_option_is_passed(cli, served):
             "token_ttl": 60,
             "api_requests_per_second": 0.5,
             "api_burst": 3,
+            "secretsmanager_writes_per_second": 5.0,
+            "secretsmanager_write_burst": 7,
         }
     ]
 
@@ -69,6 +72,10 @@ def test_every_option_is_passed(cli, served):
         (
             ["--requests-per-second", "-1"],
             "--requests-per-second must be a finite number > 0 (GetFederationToken's quota is about 2 per account and region), got -1.0.",
+        ),
+        (
+            ["--secretsmanager-write-burst", "0"],
+            "--secretsmanager-write-burst must be a whole number >= 1 (Secrets Manager's write is about 50), got 0.",
         ),
         (["--fault-rate", "1.5"], "--fault-rate must be a number from 0.0 to 1.0, got 1.5"),
         (["--fault-rate", "-0.1"], "--fault-rate must be a number from 0.0 to 1.0"),
