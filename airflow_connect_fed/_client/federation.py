@@ -10,6 +10,8 @@ from __future__ import annotations
 import ipaddress
 import logging
 import threading
+import time
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,6 +26,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from airflow_connect_fed import exceptions as exc
+from airflow_connect_fed import metrics
 from airflow_connect_fed._client.aws_error import AwsAnswer
 from airflow_connect_fed._client.connect_user import connect_user_list, validate_caller
 from airflow_connect_fed._client.instance import InstanceRef
@@ -143,7 +146,7 @@ class FederationClient:
             )
         if quota is None:  # one call: nothing to pace in this process
             return self._federate(instance, caller)
-        with _paced(caller.client, quota, GET_FEDERATION_TOKEN):
+        with _paced(caller.client, quota, GET_FEDERATION_TOKEN, {"instance_id": instance.instance_id}):
             return self._federate(instance, caller)
 
     def get_federation_tokens(
@@ -178,17 +181,15 @@ class FederationClient:
             try:
                 sessions.use(self._assume_role(sts, user, role_arn))
                 caller = _Caller(client, f"assumed-role session {user!r} of {role_arn}")
-                token = self._federate(instance, caller)
+                with _paced(client, quota, GET_FEDERATION_TOKEN, {"instance_id": instance.instance_id}):
+                    token = self._federate(instance, caller)
                 if on_token is not None:
                     on_token(user, token)
             except exc.ConnectFederationError as error:
                 return error
             return token
 
-        with (
-            _paced(client, quota, GET_FEDERATION_TOKEN),
-            ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(users)))) as pool,
-        ):
+        with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(users)))) as pool:
             return dict(zip(users, pool.map(one, users), strict=True))
 
     def search_users(
@@ -517,40 +518,89 @@ def _connection_error(error: BotoCoreError, instance_id: str | None) -> exc.AwsC
     )
 
 
-@contextmanager
-def _paced(client: ConnectClient, bucket: TokenBucket | SharedQuota, quota: OperationQuota) -> Iterator[None]:
-    """While in the block, every attempt of ``client`` at ``quota``'s operation waits for ``bucket``;
-    a 429 drains it, another answer settles the attempt's permit."""
+class _Pacer:
+    """A client's handlers for one operation, registered once: each thread's attempts wait for the
+    bucket that thread bound (:func:`_paced`), so concurrent calls on one client never register,
+    unregister or share each other's handlers or permits."""
+
+    def __init__(self, operation: str) -> None:
+        self.local = threading.local()  # an attempt is sent and answered on one thread
+        #: GetFederationToken's permit waits and 429s are metrics (quota_wait, throttled).
+        self.measured = operation == GET_FEDERATION_TOKEN.operation
+
+    def on_send(self, **_: Any) -> None:
+        bucket = getattr(self.local, "bucket", None)
+        if bucket is not None:
+            started = time.monotonic()
+            self.local.permit = bucket.acquire()
+            if self.measured:
+                metrics.timing("quota_wait", time.monotonic() - started, tags=self.local.tags)
+
+    def on_answer(self, response: Any = None, **_: Any) -> None:
+        bucket = getattr(self.local, "bucket", None)
+        permit, self.local.permit = getattr(self.local, "permit", None), None
+        if bucket is not None:
+            _settle(bucket, response, permit)
+        if self.measured and _is_throttled(response):
+            metrics.incr("throttled", tags=getattr(self.local, "tags", None))
+
+
+#: Each client's pacers by operation (a client's event emitter, so a client gone takes its pacers along).
+_pacers: weakref.WeakKeyDictionary[Any, dict[str, _Pacer]] = weakref.WeakKeyDictionary()
+_pacers_lock = threading.Lock()
+
+
+def _pacer(client: ConnectClient, operation: str) -> _Pacer:
+    """``client``'s pacer of ``operation``, its handlers registered on first use."""
     events = client.meta.events
-    operation = quota.operation
-    send, retry = f"before-send.connect.{operation}", f"needs-retry.connect.{operation}"
-    take, answer = f"connect-fed-quota-take-{operation}", f"connect-fed-quota-answer-{operation}"
-    permits = threading.local()  # an attempt is sent and answered on one thread
+    with _pacers_lock:
+        pacer = _pacers.setdefault(events, {}).get(operation)
+        if pacer is None:
+            pacer = _pacers[events][operation] = _Pacer(operation)
+            events.register_first(
+                f"before-send.connect.{operation}",
+                pacer.on_send,
+                unique_id=f"connect-fed-quota-take-{operation}",
+            )
+            events.register(
+                f"needs-retry.connect.{operation}",
+                pacer.on_answer,
+                unique_id=f"connect-fed-quota-answer-{operation}",
+            )
+        return pacer
 
-    def on_send(**_: Any) -> None:
-        permits.current = bucket.acquire()
 
-    def on_answer(response: Any = None, **_: Any) -> None:
-        permit, permits.current = getattr(permits, "current", None), None
-        _settle(bucket, response, permit)
-
-    events.register_first(send, on_send, unique_id=take)
-    events.register(retry, on_answer, unique_id=answer)
+@contextmanager
+def _paced(
+    client: ConnectClient,
+    bucket: TokenBucket | SharedQuota,
+    quota: OperationQuota,
+    tags: dict[str, str] | None = None,
+) -> Iterator[None]:
+    """While in the block, every attempt of ``client`` at ``quota``'s operation from this thread waits for
+    ``bucket``; a 429 drains it, another answer settles the attempt's permit."""
+    local = _pacer(client, quota.operation).local
+    previous = getattr(local, "bucket", None), getattr(local, "tags", None)
+    local.bucket, local.tags = bucket, tags  # tags: of the attempts' metrics
     try:
         yield
     finally:
-        events.unregister(send, unique_id=take)
-        events.unregister(retry, unique_id=answer)
+        local.bucket, local.tags = previous
 
 
 def _settle(bucket: TokenBucket | SharedQuota, response: Any, permit: Permit | None) -> None:
     """After an attempt: a 429 drains ``bucket``, another answer recovers it; no answer, nothing."""
     if response is None:
         return
-    if response[1].get("Error", {}).get("Code") == "ThrottlingException":
+    if _is_throttled(response):
         bucket.drain()
     else:
         bucket.recover(permit)
+
+
+def _is_throttled(response: Any) -> bool:
+    """Whether an attempt's answer (botocore's ``needs-retry`` response) is a 429 ThrottlingException."""
+    return response is not None and response[1].get("Error", {}).get("Code") == "ThrottlingException"
 
 
 @lru_cache(maxsize=1)

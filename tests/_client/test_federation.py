@@ -4,7 +4,9 @@ per-agent tokens, bulk pacing, per-user errors, faults."""
 from __future__ import annotations
 
 import re
+import threading
 import time
+from contextlib import suppress
 
 import pytest
 from botocore.exceptions import ClientError
@@ -143,6 +145,54 @@ def test_internal_errors_are_retried(connect, monkeypatch):
     with pytest.raises(exc.InternalServiceError, match="after 5 attempts"):
         hook().get_federation_token(instance["id"], connect_user="agent-1", role_arn=role_arn)
     assert emulator.counters.totals().faulted == 5
+
+
+class CountingBucket:
+    """A bucket that hands out every permit at once and counts what it was asked."""
+
+    def __init__(self) -> None:
+        self.acquired = self.settled = 0
+
+    def acquire(self) -> None:
+        self.acquired += 1
+
+    def drain(self) -> None:
+        self.settled += 1
+
+    def recover(self, permit: object = None) -> None:
+        self.settled += 1
+
+
+def test_threads_pacing_one_client_each_wait_for_their_own_bucket(connect):
+    """Calls on one client from many threads (the hook shares its client) each pace every attempt on
+    their own bucket: no thread's handlers replace, remove or take another's."""
+    from airflow_connect_fed._client.federation import _paced
+    from airflow_connect_fed._client.token_bucket import GET_FEDERATION_TOKEN
+
+    emulator, instance, _ = connect
+    emulator.set_quota(1000, 1000)
+    client = hook().conn
+    buckets = [CountingBucket() for _ in range(8)]
+    start, sent = threading.Barrier(len(buckets)), threading.Barrier(len(buckets))
+
+    def calls(bucket: CountingBucket) -> None:
+        with _paced(client, bucket, GET_FEDERATION_TOKEN):
+            start.wait()
+            for _ in range(3):
+                with suppress(ClientError):  # the connection's identity is no Connect user: answered 404
+                    client.get_federation_token(InstanceId=instance["id"])
+            sent.wait()  # every thread still inside its block when the others send
+
+    threads = [threading.Thread(target=calls, args=(bucket,)) for bucket in buckets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [(b.acquired, b.settled) for b in buckets] == [(3, 3)] * len(buckets)
+    assert emulator.counters.totals().received == 3 * len(buckets)
+    with suppress(ClientError):  # outside any block: not paced
+        client.get_federation_token(InstanceId=instance["id"])
+    assert sum(b.acquired for b in buckets) == 3 * len(buckets)
 
 
 def test_a_local_connect_endpoint_with_sts_elsewhere_is_warned_about(
