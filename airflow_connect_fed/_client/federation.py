@@ -539,10 +539,11 @@ class _Pacer:
     def on_answer(self, response: Any = None, **_: Any) -> None:
         bucket = getattr(self.local, "bucket", None)
         permit, self.local.permit = getattr(self.local, "permit", None), None
-        if bucket is not None:
-            _settle(bucket, response, permit)
+        if bucket is None:
+            return
+        _settle(bucket, response, permit)
         if self.measured and _is_throttled(response):
-            metrics.incr("throttled", tags=getattr(self.local, "tags", None))
+            metrics.incr("throttled", tags=self.local.tags)
 
 
 #: Each client's pacers by operation (a client's event emitter, so a client gone takes its pacers along).

@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 from airflow_connect_fed import exceptions as exc
 from airflow_connect_fed.hooks.connect_federation import ConnectFederationHook
 from airflow_connect_fed.token import FederationToken
+from tests.stats import recording_stats
 
 pytestmark = pytest.mark.integration
 
@@ -344,8 +345,9 @@ def test_each_token_is_handed_over_as_it_arrives(agents):
     assert all(isinstance(results[user], FederationToken) for user in users[:6] if user != users[1])
 
 
-def test_faults_and_throttling_are_absorbed(agents):
+def test_faults_and_throttling_are_absorbed_and_counted(agents, monkeypatch):
     emulator, instance, role_arn, users = agents
+    stats = recording_stats(monkeypatch)
     # The fixture's emulator is seeded: at 0.3 its 4th, 13th, 16th, 26th and 33rd draws fault, never
     # two in a row, so one thread's retry after a fault is served and the 30 agents meet 5 faults.
     emulator.set_fault_rate(0.3)
@@ -360,6 +362,12 @@ def test_faults_and_throttling_are_absorbed(agents):
     assert counts.faulted == 5
     assert counts.throttled > 0
     assert counts.received == len(users) + counts.faulted + counts.throttled
+    # Each 429 is a throttled; each attempt (retries included) waited for a permit: a quota_wait.
+    tags = {"instance_id": instance["id"]}
+    assert stats.counts() == {"throttled": counts.throttled}
+    assert stats.tags("throttled") == [tags] * counts.throttled
+    assert stats.tags("quota_wait") == [tags] * counts.received
+    assert all(seconds >= 0 for kind, _, seconds, _ in stats.calls if kind == "timing")
 
 
 def test_retries_per_user_are_bounded(agents):
