@@ -20,7 +20,16 @@ from airflow_connect_fed.exceptions import (
     TokenReadError,
 )
 from airflow_connect_fed.token import FederationToken
-from tests.destinations.conftest import EXPIRES, no_token_in, refuse, token
+from tests.destinations.conftest import (
+    EXPIRES,
+    TRIALS,
+    no_token_in,
+    race_processes,
+    race_threads,
+    racer_token,
+    refuse,
+    token,
+)
 from tests.federation_answers import ACCESS_TOKEN, INSTANCE_ID, success_body
 
 OTHER_INSTANCE = "99999999-8888-7777-6666-555555555555"
@@ -85,6 +94,17 @@ class TestSecretsManager:
         assert no_token_in(str(e.value))
         assert load_federation_token(before).access_token == ACCESS_TOKEN
         assert destination.current().reference["version_id"] == before["version_id"]
+
+    def test_a_secret_deleted_between_the_reuse_check_and_the_write_is_written_again(self):
+        destination = SecretsManagerDestination("connect/agent-1", aws_conn_id=None, client=secrets())
+        destination.write(token("agent-1"), "agent-1")
+        assert destination.current() is not None  # the reuse check saw a stored token
+        secrets().delete_secret(SecretId="connect/agent-1", ForceDeleteWithoutRecovery=True)
+        reference = destination.write(token("agent-2"), "agent-2")
+        assert destination.current().reference["version_id"] == reference["version_id"]
+        assert load_federation_token(reference).user_id == "agent-2-id"
+        described = secrets().describe_secret(SecretId="connect/agent-1")
+        assert described["Tags"] == [{"Key": INSTANCE_TAG, "Value": INSTANCE_ID}]
 
     @pytest.mark.parametrize("name", ["", "has space", "x" * 513, "bad#char"])
     def test_bad_names(self, name):
@@ -230,3 +250,27 @@ def stub_any():
     from botocore.stub import ANY
 
     return ANY
+
+
+@pytest.mark.integration
+class TestConcurrentFirstWrites:
+    """Two writers of the same new secret at once, over HTTP to the emulator: both succeed, one whole token stays."""
+
+    @pytest.fixture(autouse=True)
+    def aws(self):
+        """Real HTTP to the emulator: no moto in this process."""
+
+    @pytest.mark.parametrize("race", [race_threads, race_processes], ids=["threads", "processes"])
+    def test_both_writers_succeed_and_one_whole_token_is_stored(self, connect_emulator, race):
+        credentials = dict(connect_emulator.create_iam_user_credentials("airflow-worker"))
+        names = [f"connect/agents/agent.one_40example.com-{trial}" for trial in range(TRIALS)]
+        outcomes = race("secrets_manager", connect_emulator.endpoint_url, credentials, names)
+        assert len(outcomes) == 2 * TRIALS
+        assert [outcome for outcome in outcomes if outcome[1] is not None] == []
+        client = connect_emulator.client("secretsmanager")
+        for name in names:
+            stored = SecretsManagerDestination(name, aws_conn_id=None, client=client).current()
+            assert stored.token in (racer_token(0), racer_token(1))
+            assert stored.connect_user == "agent.one@example.com"
+        # Both writers found no secret and created it at once (the race) in at least one trial.
+        assert connect_emulator.counters.operation("secretsmanager", "CreateSecret") > TRIALS

@@ -17,7 +17,16 @@ from airflow_connect_fed.exceptions import (
     InvalidDestinationError,
 )
 from airflow_connect_fed.token import FederationToken
-from tests.destinations.conftest import EXPIRES, no_token_in, refuse, token
+from tests.destinations.conftest import (
+    EXPIRES,
+    TRIALS,
+    no_token_in,
+    race_processes,
+    race_threads,
+    racer_token,
+    refuse,
+    token,
+)
 from tests.federation_answers import INSTANCE_ID, REFRESH_TOKEN, success_body
 
 OTHER_INSTANCE = "99999999-8888-7777-6666-555555555555"
@@ -131,3 +140,26 @@ class TestStoredTokens:
         assert [value.name for value in missing] == ["/connect/agents/agent-05"]
         assert len(deleted) == 22
         assert ssm().describe_parameters()["Parameters"] == []
+
+
+@pytest.mark.integration
+class TestConcurrentFirstWrites:
+    """Two writers of the same new parameter at once, over HTTP to the emulator: both succeed, one whole token stays."""
+
+    @pytest.fixture(autouse=True)
+    def aws(self):
+        """Real HTTP to the emulator: no moto in this process."""
+
+    @pytest.mark.parametrize("race", [race_threads, race_processes], ids=["threads", "processes"])
+    def test_both_writers_succeed_and_one_whole_token_is_stored(self, connect_emulator, race):
+        credentials = dict(connect_emulator.create_iam_user_credentials("airflow-worker"))
+        names = [f"/connect/agents/agent.one_40example.com-{trial}" for trial in range(TRIALS)]
+        outcomes = race("ssm_parameter", connect_emulator.endpoint_url, credentials, names)
+        assert len(outcomes) == 2 * TRIALS
+        assert [outcome for outcome in outcomes if outcome[1] is not None] == []
+        client = connect_emulator.client("ssm")
+        for name in names:
+            stored = SsmParameterDestination(name, aws_conn_id=None, client=client).current()
+            assert stored.token in (racer_token(0), racer_token(1))
+            assert stored.connect_user == "agent.one@example.com"
+            assert stored.reference["version"] == 2  # both writes landed, one after the other

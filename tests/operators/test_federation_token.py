@@ -945,3 +945,40 @@ def test_a_stats_that_fails_never_fails_the_task(monkeypatch):
     op = xcom_operator()
     with answered(op):
         assert load_federation_token(op.execute({})).access_token == ACCESS_TOKEN
+
+
+def store_throttles(counters) -> int:
+    """Secrets Manager writes the emulator throttled."""
+    return sum(counters.throttled_operation(op) for op in ("PutSecretValue", "CreateSecret", "RestoreSecret"))
+
+
+@pytest.mark.integration
+def test_the_bulk_paces_its_writes_to_the_stores_quota(setup, monkeypatch):
+    emulator, instance, role_arn, users, store, secrets = setup
+    emulator.set_secretsmanager_write_quota(20, 5)  # Connect at 200/s: the store is the binding quota
+    monkeypatch.setenv("AIRFLOW__CONNECT_FEDERATION__SECRETSMANAGER_WRITES_PER_SECOND", "20")
+    monkeypatch.setenv("AIRFLOW__CONNECT_FEDERATION__SECRETSMANAGER_WRITES_BURST", "5")
+    result = operator(instance, role_arn, users, store).execute({})
+    assert sorted(result) == sorted(users)
+    assert emulator.counters.operation("secretsmanager", "CreateSecret") == len(users)
+    assert store_throttles(emulator.counters) == 0
+    assert [stored_user(secrets, user) for user in users] == users
+
+
+@pytest.mark.integration
+def test_a_store_throttling_a_share_of_writes_still_stores_every_token(setup, monkeypatch):
+    emulator, instance, role_arn, users, store, secrets = setup
+    emulator.set_secretsmanager_write_quota(10, 2)  # far below the pace the provider is told (100/s)
+    monkeypatch.setenv("AIRFLOW__CONNECT_FEDERATION__SECRETSMANAGER_WRITES_PER_SECOND", "100")
+    monkeypatch.setenv("AIRFLOW__CONNECT_FEDERATION__SECRETSMANAGER_WRITES_BURST", "50")
+    result = operator(instance, role_arn, users, store).execute({})
+    assert store_throttles(emulator.counters) > 0
+    assert sorted(result) == sorted(users)
+    assert [stored_user(secrets, user) for user in users] == users
+
+
+def stored_user(secrets, user: str) -> str:
+    """The Connect user the token stored under ``user``'s secret records, read straight from Secrets Manager."""
+    value = json.loads(secrets.get_secret_value(SecretId=f"connect/agents/{user}")["SecretString"])
+    assert value["Credentials"]["AccessToken"]  # a whole token
+    return value["ConnectUser"]
