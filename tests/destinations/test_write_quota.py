@@ -114,3 +114,25 @@ def test_every_write_request_takes_a_permit_at_the_stores_pace(buckets):
     assert buckets["clock"].now == pytest.approx((bucket.permits - 50) / 50)  # burst, then 50/s
     destinations[1].write(token(), users[1])  # after the block: not paced
     assert bucket.permits == 2 * 120 + 1
+
+
+@pytest.mark.integration
+def test_with_a_shared_quota_the_writes_take_permits_under_their_own_redis_key(monkeypatch):
+    from airflow_connect_fed._client.shared_quota import redis_client
+    from tests.e2e.servers import RedisServer
+
+    secrets = boto3.client("secretsmanager", region_name="us-east-1")
+    destinations = [
+        SecretsManagerDestination(f"connect/{n}", aws_conn_id=None, client=secrets) for n in range(3)
+    ]
+    with RedisServer() as server:
+        monkeypatch.setenv("AIRFLOW_CONN_CONNECT_QUOTA", server.url())
+        with paced_writes(destinations, ACCOUNT, "connect_quota"):
+            for n, destination in enumerate(destinations):
+                destination.write(token(), f"agent.{n}@example.com")
+        redis = redis_client("connect_quota")
+        key = f"airflow-connect-fed:quota:PutSecretValue:{ACCOUNT}:us-east-1"
+        bucket = redis.hgetall(key)
+        assert all(name.decode().startswith(key) for name in redis.keys("*"))  # no other quota's key
+    # 6 permits (PutSecretValue, CreateSecret per new secret) out of a full bucket of 50, refilling meanwhile.
+    assert 44 <= float(bucket[b"tokens"]) < 50
