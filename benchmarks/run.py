@@ -28,6 +28,7 @@ BENCHMARKS = [
     ("token_reuse", "Token reuse (issue 7)"),
     ("shared_quota", "One quota, many processes (issue 12)"),
     ("roster", "Roster at contact-center scale (issue 24)"),
+    ("emulator_scale", "The emulator at contact-center scale (issue 25)"),
 ]
 TIMEOUT = 300.0
 #: Modules that need longer: the masking benchmark registers 1000 agents' secrets in two processes, at
@@ -36,6 +37,7 @@ TIMEOUTS = {
     "supervisor_masking": 2400.0,
     "shared_quota": 900.0,
     "roster": 900.0,
+    "emulator_scale": 600.0,
 }  # shared_quota runs the Celery e2e
 
 
