@@ -63,6 +63,15 @@ class TestSsm:
         assert no_token_in(second)
         assert load_federation_token(first) == token()
 
+    def test_a_parameter_deleted_between_the_reuse_check_and_the_write_is_written_again(self):
+        destination = SsmParameterDestination("/connect/agent-1", aws_conn_id=None, client=ssm())
+        destination.write(token("agent-1"), "agent-1")
+        assert destination.current() is not None  # the reuse check saw a stored token
+        ssm().delete_parameter(Name="/connect/agent-1")
+        reference = destination.write(token("agent-2"), "agent-2")
+        assert reference["version"] == 1
+        assert destination.current().token == token("agent-2")
+
     def test_failed_write_keeps_the_previous_token(self):
         destination = SsmParameterDestination("/connect/agent-1", aws_conn_id=None, region_name="us-east-1")
         destination.write(token())
