@@ -11,17 +11,25 @@ does in one process: a 429 seen by any process empties the bucket and slows the 
 burst over Redis, none a rate that every client slows after a 429 and recovers together, so
 the bucket is one script through redis-py (see the "Many workers, one quota" how-to).
 
-If Redis stops answering mid-run, the quota logs one warning and goes on with an in-process
-bucket at the configured rate; with other workers running that can overshoot the account's
-quota, and botocore's retries absorb the 429s.
+While Redis answers, the bucket also records the processes recently active on it (a sorted set of
+process ids by last take, in the same script). If Redis stops answering mid-run (errors, a refused
+connection, a hang: every command has a socket timeout), each process logs one warning, counts
+``quota_fallback`` and paces in-process at its share of the quota: the configured rate and burst
+divided by the processes last seen, so together they stay within the account's quota. It asks
+Redis again every few seconds, from one thread, and takes its permits from the shared bucket again
+once Redis answers.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from airflow_connect_fed import metrics
 from airflow_connect_fed._client.pacing import validate_pacing
 from airflow_connect_fed._client.token_bucket import GET_FEDERATION_TOKEN, OperationQuota, TokenBucket
 from airflow_connect_fed.exceptions import InvalidInputError, SharedQuotaError
@@ -31,10 +39,18 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: KEYS[1]: the bucket's hash. ARGV: configured rate, burst, operation (take, drain, recover).
+#: Seconds a process stays counted among the bucket's users after its last script call.
+ACTIVE_WINDOW = 30
+#: Seconds a Redis command may take (connect, send, answer) before the process falls back.
+SOCKET_TIMEOUT = 1.0
+#: Seconds between two tries of a Redis that stopped answering.
+RETRY_INTERVAL = 3.0
+
+#: KEYS[1]: the bucket's hash; KEYS[2]: its processes, a sorted set of ids by last call. ARGV:
+#: configured rate, burst, operation (take, drain, recover), the calling process's id, the window.
 #: A take always takes: below one token it reserves the next one (the count goes negative, one
 #: reservation per waiting caller) and returns the seconds until that token is there ("0": now),
-#: so a caller sleeps once instead of asking again.
+#: so a caller sleeps once instead of asking again. The answer also holds the processes counted.
 _SCRIPT = """
 local rate_max = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
@@ -57,7 +73,10 @@ else
 end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'updated', tostring(now), 'rate', tostring(rate))
 redis.call('EXPIRE', KEYS[1], 3600)
-return tostring(wait)
+redis.call('ZADD', KEYS[2], now, ARGV[4])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(ARGV[5]))
+redis.call('EXPIRE', KEYS[2], 3600)
+return {tostring(wait), redis.call('ZCARD', KEYS[2])}
 """
 
 
@@ -81,6 +100,7 @@ class SharedQuota:
         *,
         quota: OperationQuota = GET_FEDERATION_TOKEN,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         validate_pacing(requests_per_second, burst, quota)
         self.key = _key(quota, account, region)
@@ -90,20 +110,30 @@ class SharedQuota:
         self.burst = burst
         self._script = client.register_script(_SCRIPT)
         self._sleep = sleep
+        self._clock = clock
+        self._lock = threading.Lock()  # the fall-back's state, shared by the bulk fetch's threads
+        self._processes = 1  # processes on the bucket, as Redis last counted them
         self._fallback: TokenBucket | None = None
+        self._retry_at = 0.0
+        self._probing = False
+
+    @property
+    def processes(self) -> int:
+        """The processes recently active on the bucket, as Redis last counted them (this one included)."""
+        return self._processes
 
     def acquire(self) -> None:
         """Take one permit: one script call, then one sleep until the permit it reserved is due."""
         wait = self._shared("take")
-        if wait is None:
-            self._fallback.acquire()  # type: ignore[union-attr]
+        if isinstance(wait, TokenBucket):
+            wait.acquire()
         elif wait > 0:
             self._sleep(wait)
 
     def drain(self) -> None:
         """Empty the shared bucket and slow every process down (after a 429)."""
-        if self._shared("drain") is None:
-            self._fallback.drain()  # type: ignore[union-attr]
+        if isinstance(local := self._shared("drain"), TokenBucket):
+            local.drain()
 
     def recover(self, permit: object = None) -> None:
         """Step every process's rate back toward the configured one (after an unthrottled answer).
@@ -112,31 +142,72 @@ class SharedQuota:
         (:meth:`TokenBucket.recover <airflow_connect_fed._client.token_bucket.TokenBucket.recover>`);
         the retries absorb a 429 it may cost after a burst.
         """
-        if self._shared("recover") is None:
-            self._fallback.recover()  # type: ignore[union-attr]
+        if isinstance(local := self._shared("recover"), TokenBucket):
+            local.recover()
 
-    def _shared(self, op: str) -> float | None:
-        """The script's answer, or ``None`` once Redis is lost and the in-process bucket took over."""
-        if self._fallback is not None:
-            return None
+    def _shared(self, op: str) -> float | TokenBucket:
+        """The script's answer, or the in-process bucket while Redis is lost.
+
+        Lost, one thread at a time asks Redis again, at most every :data:`RETRY_INTERVAL` seconds.
+        """
+        with self._lock:
+            if self._fallback is not None:
+                if self._probing or self._clock() < self._retry_at:
+                    return self._fallback
+                self._probing = True
         try:
-            return self._run(op)
+            wait, processes = self._run(op)
         except Exception as error:  # redis-py's errors, whichever the transport raised
-            log.warning(
-                "The shared %s quota in Redis connection %r stopped answering (%s: %s); "
-                "pacing in this process only, at %g requests/s, from now on. Other workers may overshoot "
-                "the account's quota meanwhile; retries absorb the throttled answers.",
-                self.operation,
-                self.conn_id,
-                type(error).__name__,
-                error,
-                self.rate,
-            )
-            self._fallback = TokenBucket(self.rate, self.burst, sleep=self._sleep)
-            return None
+            return self._lost(error)
+        with self._lock:
+            self._processes = max(1, processes)
+            if self._fallback is not None:
+                log.warning(
+                    "The shared %s quota in Redis connection %r answers again; pacing on it again.",
+                    self.operation,
+                    self.conn_id,
+                )
+            self._fallback, self._probing = None, False
+        return wait
 
-    def _run(self, op: str) -> float:
-        return float(self._script(keys=[self.key], args=[self.rate, self.burst, op]))
+    def _lost(self, error: Exception) -> TokenBucket:
+        """The in-process bucket at this process's share of the quota, made once per fall-back; Redis
+        is asked again in :data:`RETRY_INTERVAL` seconds."""
+        with self._lock:
+            self._retry_at = self._clock() + RETRY_INTERVAL
+            self._probing = False
+            if self._fallback is not None:
+                return self._fallback
+            share = self._processes
+            rate, burst = self.rate / share, max(1, self.burst // share)
+            fallback = self._fallback = TokenBucket(rate, burst, sleep=self._sleep, full=False)
+        log.warning(
+            "The shared %s quota in Redis connection %r stopped answering (%s: %s); pacing in this process "
+            "at its share of the quota until Redis answers again: %g requests/s, burst %d (the configured "
+            "%g/s, burst %d, divided among the %d process(es) last active on it).",
+            self.operation,
+            self.conn_id,
+            type(error).__name__,
+            error,
+            rate,
+            burst,
+            self.rate,
+            self.burst,
+            share,
+        )
+        metrics.incr("quota_fallback")
+        return fallback
+
+    def _run(self, op: str) -> tuple[float, int]:
+        wait, processes = self._script(
+            keys=[self.key, self.key + ":processes"],
+            args=[self.rate, self.burst, op, _PROCESS_ID + str(os.getpid()), ACTIVE_WINDOW],
+        )
+        return float(wait), int(processes)
+
+
+#: This host's part of a process id; the pid is added per call (a forked worker has its own).
+_PROCESS_ID = socket.gethostname() + ":"
 
 
 def _key(quota: OperationQuota, account: str, region: str) -> str:
@@ -174,6 +245,7 @@ def redis_client(conn_id: object) -> Any:
             "The shared quota needs apache-airflow-providers-redis: pip install 'airflow-connect-fed[redis]'."
         ) from None
     client = RedisHook(redis_conn_id=conn_id).get_conn()  # type: ignore[no-untyped-call]
+    _fail_fast(client)
     try:
         client.ping()
     except Exception as error:  # redis-py's errors, whichever the transport raised
@@ -183,3 +255,17 @@ def redis_client(conn_id: object) -> Any:
             "unset [connect_federation] shared_quota_conn_id to pace in this process only. Nothing was sent to AWS."
         ) from None
     return client
+
+
+def _fail_fast(client: Any) -> None:
+    """Give every command of ``client`` :data:`SOCKET_TIMEOUT` and no retry of its own: a Redis that
+    hangs or is gone costs a permit at most that long before the quota falls back."""
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    pool = getattr(client, "connection_pool", None)  # a RedisCluster has none: its own settings apply
+    if pool is None:
+        return
+    pool.connection_kwargs.update(
+        socket_timeout=SOCKET_TIMEOUT, socket_connect_timeout=SOCKET_TIMEOUT, retry=Retry(NoBackoff(), 0)
+    )

@@ -95,7 +95,8 @@ class Permit:
 class TokenBucket:
     """Holds up to ``burst`` tokens, refilled at ``requests_per_second``; a request takes one. Thread-safe.
 
-    ``acquire()`` sleeps until a token is there and returns a :class:`Permit`. ``drain()`` empties the bucket after a throttled answer and slows
+    ``full=False`` starts it empty (taking over from a bucket that was in use). ``acquire()`` sleeps
+    until a token is there and returns a :class:`Permit`. ``drain()`` empties the bucket after a throttled answer and slows
     the rate by 10% (down to half the configured rate), so callers back off together instead of
     hammering a service that said no; ``recover()``, after each answer that was not throttled,
     gives back 5% of the configured rate, up to that rate.
@@ -108,6 +109,7 @@ class TokenBucket:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        full: bool = True,
     ) -> None:
         validate(requests_per_second, burst)
         self.rate = float(requests_per_second)
@@ -116,7 +118,7 @@ class TokenBucket:
         self.burst = burst
         self._clock = clock
         self._sleep = sleep
-        self._tokens = float(burst)
+        self._tokens = float(burst) if full else 0.0
         self._updated = clock()
         self._lock = threading.Lock()
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import subprocess
 import threading
 import time
 
 import pytest
 
+from airflow_connect_fed._client import shared_quota
 from airflow_connect_fed._client.shared_quota import SharedQuota, redis_client
 from airflow_connect_fed._client.token_bucket import GET_FEDERATION_TOKEN, SEARCH_USERS
 from airflow_connect_fed.exceptions import InvalidInputError, SharedQuotaError
@@ -37,7 +41,17 @@ class Sleeps:
         time.sleep(seconds)
 
 
-def quota(rate=10.0, burst=3, sleep=None, account="123456789012", operation=GET_FEDERATION_TOKEN):
+class Clock:
+    """The quota's clock for when to ask a lost Redis again, moved by hand."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def quota(rate=10.0, burst=3, sleep=None, account="123456789012", operation=GET_FEDERATION_TOKEN, clock=None):
     return SharedQuota(
         redis_client("connect_quota"),
         "connect_quota",
@@ -47,6 +61,7 @@ def quota(rate=10.0, burst=3, sleep=None, account="123456789012", operation=GET_
         burst,
         quota=operation,
         sleep=sleep or Sleeps(),
+        clock=clock or time.monotonic,
     )
 
 
@@ -121,21 +136,163 @@ def test_a_429_anywhere_slows_everyone_and_they_recover(redis_server):
     assert state(first)["rate"] == pytest.approx(10.0)  # never above it
 
 
-def test_losing_redis_mid_run_warns_once_and_paces_in_process(redis_server, caplog):
-    sleeps = Sleeps()
-    q = quota(rate=20.0, burst=2, sleep=sleeps)
-    q.acquire()
-    redis_server.stop()
+@pytest.fixture
+def fallbacks(monkeypatch, caplog):
+    """The ``quota_fallback`` counts sent and the warnings logged."""
+    sent: list[str] = []
+    monkeypatch.setattr("airflow_connect_fed.metrics.incr", lambda name, *a, **k: sent.append(name))
     caplog.set_level(logging.WARNING)
-    for _ in range(4):
-        q.acquire()
+
+    def seen() -> tuple[list[str], list[str]]:
+        messages = [
+            r.getMessage() for r in caplog.records if "Redis connection 'connect_quota'" in r.getMessage()
+        ]
+        return sent, messages
+
+    return seen
+
+
+def others_active(q: SharedQuota, count: int) -> None:
+    """Record ``count`` other processes as active on ``q``'s bucket now, as their takes would."""
+    client = redis_client("connect_quota")
+    now = float(client.time()[0])
+    client.zadd(q.key + ":processes", {f"other-host:{i}": now for i in range(count)})
+
+
+def test_the_bucket_counts_the_processes_recently_active_on_it(redis_server):
+    q = quota()
+    q.acquire()
+    assert q.processes == 1  # this process, however many threads or objects it takes permits with
+    quota().acquire()
+    others_active(q, 3)
+    q.acquire()
+    assert q.processes == 4
+    client = redis_client("connect_quota")
+    client.zadd(q.key + ":processes", {"other-host:0": 0.0})  # last seen long ago
+    q.recover()
+    assert q.processes == 3
+
+
+def test_redis_killed_mid_run_paces_at_this_process_share_and_counts_one_fallback(redis_server, fallbacks):
+    sleeps = Sleeps()
+    q = quota(rate=20.0, burst=4, sleep=sleeps)
+    others_active(q, 3)
+    q.acquire()
+    os.kill(redis_server.process.pid, signal.SIGKILL)
+    redis_server.process.wait()
+    began = time.monotonic()
+    for _ in range(3):
+        q.acquire()  # 5/s, burst 1, starting empty: one every 0.2 s
     q.drain()
     q.recover()
-    warnings = [r.getMessage() for r in caplog.records if "stopped answering" in r.getMessage()]
+    assert time.monotonic() - began < 2.5
+    sent, warnings = fallbacks()
+    assert sent == ["quota_fallback"]
     assert len(warnings) == 1
-    assert "Redis connection 'connect_quota'" in warnings[0]
-    assert "pacing in this process only, at 20 requests/s" in warnings[0]
-    assert sleeps.waits  # the in-process bucket still paced: 4 takes with a burst of 2
+    assert "stopped answering (ConnectionError" in warnings[0]
+    assert (
+        "5 requests/s, burst 1 (the configured 20/s, burst 4, divided among the 4 process(es)" in warnings[0]
+    )
+    assert sleeps.waits[:3] == [pytest.approx(0.2, abs=0.02)] * 3
+
+
+def test_redis_returning_errors_falls_back_and_answering_again_is_used_again(redis_server, fallbacks):
+    clock, admin = Clock(), redis_server.client()
+    q = quota(rate=20.0, burst=2, clock=clock)
+    q.acquire()
+    admin.config_set("maxmemory", 1)  # every write refused: OOM command not allowed
+    try:
+        q.acquire()
+        calls = admin.info("commandstats")["cmdstat_evalsha"]
+        q.acquire()
+        clock.now += shared_quota.RETRY_INTERVAL - 0.1
+        q.recover()  # too early to ask Redis again
+        assert admin.info("commandstats")["cmdstat_evalsha"] == calls
+    finally:
+        admin.config_set("maxmemory", 0)
+    clock.now += 0.1
+    before = state(q)["updated"]
+    q.acquire()  # asks Redis again, which answers: the permit is the shared bucket's
+    assert state(q)["updated"] > before
+    sent, warnings = fallbacks()
+    assert sent == ["quota_fallback"]
+    assert "stopped answering (OutOfMemoryError" in warnings[0]
+    assert "answers again; pacing on it again" in warnings[1]
+
+
+def test_a_hanging_redis_costs_one_socket_timeout_then_it_comes_back(redis_server, fallbacks):
+    clock = Clock()
+    q = quota(rate=20.0, burst=2, clock=clock)
+    q.acquire()
+    os.kill(redis_server.process.pid, signal.SIGSTOP)
+    try:
+        began = time.monotonic()
+        for _ in range(4):
+            q.acquire()
+        assert time.monotonic() - began < shared_quota.SOCKET_TIMEOUT + 1.0  # one timeout, then local pacing
+    finally:
+        os.kill(redis_server.process.pid, signal.SIGCONT)
+    sent, warnings = fallbacks()
+    assert sent == ["quota_fallback"]
+    assert "stopped answering (TimeoutError" in warnings[0]
+    clock.now += shared_quota.RETRY_INTERVAL
+    q.acquire()
+    assert "answers again" in fallbacks()[1][-1]
+    assert state(q)["tokens"] < 2
+
+
+def test_redis_restarted_mid_run_is_used_again(redis_server, fallbacks):
+    clock = Clock()
+    q = quota(rate=20.0, burst=2, clock=clock)
+    q.acquire()
+    os.kill(redis_server.process.pid, signal.SIGKILL)
+    redis_server.process.wait()
+    q.acquire()
+    restarted = subprocess.Popen(
+        [redis_server.binary, "--port", str(redis_server.port), "--bind", "127.0.0.1", "--save", ""],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while not redis_server.ping() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        q.acquire()  # not yet: the retry is not due
+        assert state(q) == {}
+        clock.now += shared_quota.RETRY_INTERVAL
+        q.acquire()  # a new Redis without the script: loaded, and the bucket starts there
+        assert state(q)["tokens"] == pytest.approx(1, abs=0.1)
+        assert fallbacks()[0] == ["quota_fallback"]
+    finally:
+        restarted.kill()
+        restarted.wait()
+
+
+def test_threads_losing_redis_at_once_fall_back_once_to_one_bucket(fallbacks):
+    """Every thread of a bulk fetch sees Redis fail at the same moment: one warning, one metric,
+    one in-process bucket for all of them."""
+    import redis
+
+    threads_count = 8
+    failing = threading.Barrier(threads_count)
+
+    class DeadRedis:
+        def register_script(self, _source):
+            def run(**_):
+                failing.wait(timeout=10)  # every thread inside the call before any fails
+                raise redis.ConnectionError("Connection refused")
+
+            return run
+
+    q = SharedQuota(
+        DeadRedis(), "connect_quota", "123456789012", "us-east-1", 1e-9, threads_count, sleep=Sleeps()
+    )
+    threads = [threading.Thread(target=q.acquire) for _ in range(threads_count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    sent, warnings = fallbacks()
+    assert (sent, len(warnings)) == (["quota_fallback"], 1)
 
 
 @pytest.mark.parametrize(
@@ -220,7 +377,8 @@ def test_two_workers_share_the_quota_through_the_configured_connection(
     # Each worker alone would send at 10/s: together, unshared, at 20/s against a quota of 10.
     assert counts.throttled <= 2
     keys = redis_client("connect_quota").keys("airflow-connect-fed:quota:*")
-    assert keys == [b"airflow-connect-fed:quota:123456789012:us-east-1"]
+    key = b"airflow-connect-fed:quota:123456789012:us-east-1"
+    assert sorted(keys) == [key, key + b":processes"]  # the bucket and the processes active on it
 
 
 def test_a_single_call_takes_a_permit_too(redis_server, monkeypatch, connect_emulator, emu_connection):
@@ -241,7 +399,10 @@ def test_listing_users_takes_its_permits_under_search_users_own_key(
     connect_emulator.create_users(instance["id"], ["agent.one@example.com", "agent.two@example.com"])
     hook = ConnectFederationHook(aws_conn_id="emu", shared_quota_conn_id="connect_quota")
     assert hook.list_connect_users(instance["arn"]) == ["agent.one@example.com", "agent.two@example.com"]
-    keys = redis_client("connect_quota").keys("airflow-connect-fed:quota:*")
-    assert keys == [b"airflow-connect-fed:quota:SearchUsers:123456789012:us-east-1"]
-    bucket = redis_client("connect_quota").hgetall(keys[0])
+    key = b"airflow-connect-fed:quota:SearchUsers:123456789012:us-east-1"
+    assert sorted(redis_client("connect_quota").keys("airflow-connect-fed:quota:*")) == [
+        key,
+        key + b":processes",
+    ]
+    bucket = redis_client("connect_quota").hgetall(key)
     assert float(bucket[b"tokens"]) < 5  # one permit taken from the full burst
