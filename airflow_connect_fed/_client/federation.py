@@ -144,8 +144,7 @@ class FederationClient:
             caller = self._assume_connect_user(
                 session, self._sts_client(session), region, connect_user, role_arn
             )
-        if quota is None:  # one call: nothing to pace in this process
-            return self._federate(instance, caller)
+        # One call without a shared quota: nothing to pace in this process, its 429s still counted.
         with _paced(caller.client, quota, GET_FEDERATION_TOKEN, {"instance_id": instance.instance_id}):
             return self._federate(instance, caller)
 
@@ -537,11 +536,12 @@ class _Pacer:
                 metrics.timing("quota_wait", time.monotonic() - started, tags=self.local.tags)
 
     def on_answer(self, response: Any = None, **_: Any) -> None:
+        if not getattr(self.local, "active", False):
+            return
         bucket = getattr(self.local, "bucket", None)
         permit, self.local.permit = getattr(self.local, "permit", None), None
-        if bucket is None:
-            return
-        _settle(bucket, response, permit)
+        if bucket is not None:
+            _settle(bucket, response, permit)
         if self.measured and _is_throttled(response):
             metrics.incr("throttled", tags=self.local.tags)
 
@@ -574,19 +574,20 @@ def _pacer(client: ConnectClient, operation: str) -> _Pacer:
 @contextmanager
 def _paced(
     client: ConnectClient,
-    bucket: TokenBucket | SharedQuota,
+    bucket: TokenBucket | SharedQuota | None,
     quota: OperationQuota,
     tags: dict[str, str] | None = None,
 ) -> Iterator[None]:
     """While in the block, every attempt of ``client`` at ``quota``'s operation from this thread waits for
-    ``bucket``; a 429 drains it, another answer settles the attempt's permit."""
+    ``bucket``; a 429 drains it, another answer settles the attempt's permit. ``bucket=None``: the
+    attempts are only measured (GetFederationToken's 429s counted)."""
     local = _pacer(client, quota.operation).local
-    previous = getattr(local, "bucket", None), getattr(local, "tags", None)
-    local.bucket, local.tags = bucket, tags  # tags: of the attempts' metrics
+    previous = getattr(local, "bucket", None), getattr(local, "tags", None), getattr(local, "active", False)
+    local.bucket, local.tags, local.active = bucket, tags, True  # tags: of the attempts' metrics
     try:
         yield
     finally:
-        local.bucket, local.tags = previous
+        local.bucket, local.tags, local.active = previous
 
 
 def _settle(bucket: TokenBucket | SharedQuota, response: Any, permit: Permit | None) -> None:

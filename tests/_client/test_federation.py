@@ -130,6 +130,7 @@ def test_test_connection_ok(connect):
 
 def test_throttling_is_retried_then_reported(connect, monkeypatch):
     emulator, instance, role_arn = connect
+    stats = recording_stats(monkeypatch)
     monkeypatch.setattr("botocore.retries.standard.ExponentialBackoff.delay_amount", lambda *a: 0)
     emulator.set_quota(0.01, 1)
     hook().get_federation_token(instance["id"], connect_user="agent-1", role_arn=role_arn)
@@ -137,6 +138,9 @@ def test_throttling_is_retried_then_reported(connect, monkeypatch):
         hook().get_federation_token(instance["id"], connect_user="agent-1", role_arn=role_arn)
     assert e.value.status_code == 429
     assert emulator.counters.totals().throttled == 5
+    # A single call without a shared quota is not paced, but each of its 429s is counted.
+    assert stats.counts().get("throttled") == 5
+    assert stats.tags("throttled") == [{"instance_id": instance["id"]}] * 5
 
 
 def test_internal_errors_are_retried(connect, monkeypatch):
