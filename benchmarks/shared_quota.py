@@ -42,7 +42,7 @@ if str(REPO) not in sys.path:
 from tests.e2e.servers import MissingServerError, RedisServer
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from report import Section
 
@@ -140,10 +140,10 @@ def _observe_first_attempt(first: list[float]) -> None:
     for limiter in (TokenBucket, SharedQuota):
         original = limiter.acquire
 
-        def acquire(self: Any, _original: Any = original) -> None:
+        def acquire(self: Any, _original: Any = original) -> Any:
             if not first:
                 first.append(time.monotonic())
-            _original(self)
+            return _original(self)  # the permit, which the answer's recover takes
 
         limiter.acquire = acquire  # type: ignore[method-assign]  # in this forked process only
 
@@ -194,9 +194,17 @@ def _chunks(users: list[str], k: int) -> list[list[str]]:
 
 
 def run_processes(
-    emulator: EmulatorProcess, redis: Any, world: tuple[str, str, list[str]], k: int, mode: str, workdir: Path
+    emulator: EmulatorProcess,
+    redis: Any,
+    world: tuple[str, str, list[str]],
+    k: int,
+    mode: str,
+    workdir: Path,
+    during: Callable[[], None] | None = None,
 ) -> Run:
-    """K processes at once, each with its share of the agents; counted at the emulator (and Redis)."""
+    """K processes at once, each with its share of the agents; counted at the emulator (and Redis).
+
+    ``during`` runs in a thread from the common start (a fault to inject mid-run)."""
     instance_id, role_arn, users = world
     time.sleep(2 * BURST / QUOTA)  # the emulator's bucket refills to its burst
     redis.flushdb()  # a fresh shared bucket (in-process runs do not touch it)
@@ -213,6 +221,8 @@ def run_processes(
         with contextlib.suppress(threading.BrokenBarrierError):
             barrier.wait(timeout=RUN_TIMEOUT)
         start = time.monotonic()
+        if during is not None:
+            threading.Thread(target=during, daemon=True).start()
         results = [outcomes.get(timeout=RUN_TIMEOUT) for _ in processes]
     finally:
         for process in processes:
@@ -223,7 +233,9 @@ def run_processes(
     errors = [result.error for result in results if result.error]
     if errors:
         raise RuntimeError(f"{len(errors)} of {k} processes ({mode}) failed:\n{errors[0]}")
-    calls = redis.info("commandstats")
+    calls: dict[str, Any] = {}
+    with contextlib.suppress(Exception):  # a Redis the run killed counts nothing
+        calls = redis.info("commandstats")
     return Run(
         mode,
         k,
