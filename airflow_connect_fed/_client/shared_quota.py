@@ -27,11 +27,12 @@ import os
 import socket
 import threading
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from airflow_connect_fed import metrics
 from airflow_connect_fed._client.pacing import validate_pacing
-from airflow_connect_fed._client.token_bucket import GET_FEDERATION_TOKEN, OperationQuota, TokenBucket
+from airflow_connect_fed._client.token_bucket import GET_FEDERATION_TOKEN, OperationQuota, Permit, TokenBucket
 from airflow_connect_fed.exceptions import InvalidInputError, SharedQuotaError
 
 if TYPE_CHECKING:
@@ -47,10 +48,13 @@ SOCKET_TIMEOUT = 1.0
 RETRY_INTERVAL = 3.0
 
 #: KEYS[1]: the bucket's hash; KEYS[2]: its processes, a sorted set of ids by last call. ARGV:
-#: configured rate, burst, operation (take, drain, recover), the calling process's id, the window.
+#: configured rate, burst, operation (take, drain, recover), the calling process's id, the window; for
+#: a recover, the answered take's permit (tokens held before it, and when, on Redis's clock), whose
+#: flight's refill AWS's full bucket could not keep is taken back, as TokenBucket.recover does.
 #: A take always takes: below one token it reserves the next one (the count goes negative, one
 #: reservation per waiting caller) and returns the seconds until that token is there ("0": now),
-#: so a caller sleeps once instead of asking again. The answer also holds the processes counted.
+#: so a caller sleeps once instead of asking again. The answer also holds the processes counted and
+#: the take's permit.
 _SCRIPT = """
 local rate_max = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
@@ -62,6 +66,7 @@ local rate = math.min(tonumber(state[3]) or rate_max, rate_max)
 local updated = tonumber(state[2]) or now
 local tokens = math.min(burst, (tonumber(state[1]) or burst) + math.max(0, now - updated) * rate)
 local wait = 0
+local held = tokens
 if op == 'take' then
   tokens = tokens - 1
   if tokens < 0 then wait = -tokens / rate end
@@ -70,13 +75,17 @@ elseif op == 'drain' then
   rate = math.max(rate * 0.9, rate_max / 2)
 else
   rate = math.min(rate_max, rate + rate_max / 20)
+  if ARGV[6] then
+    local overflow = tonumber(ARGV[6]) + (now - tonumber(ARGV[7])) * rate - burst
+    tokens = tokens - math.min(1, math.max(0, overflow))
+  end
 end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'updated', tostring(now), 'rate', tostring(rate))
 redis.call('EXPIRE', KEYS[1], 3600)
 redis.call('ZADD', KEYS[2], now, ARGV[4])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(ARGV[5]))
 redis.call('EXPIRE', KEYS[2], 3600)
-return {tostring(wait), redis.call('ZCARD', KEYS[2])}
+return {tostring(wait), redis.call('ZCARD', KEYS[2]), string.format('%.17g', held), string.format('%.6f', now)}
 """
 
 
@@ -122,13 +131,14 @@ class SharedQuota:
         """The processes recently active on the bucket, as Redis last counted them (this one included)."""
         return self._processes
 
-    def acquire(self) -> None:
+    def acquire(self) -> RedisPermit | Permit:
         """Take one permit: one script call, then one sleep until the permit it reserved is due."""
-        wait = self._shared("take")
-        if isinstance(wait, TokenBucket):
-            wait.acquire()
-        elif wait > 0:
-            self._sleep(wait)
+        taken = self._shared("take")
+        if isinstance(taken, TokenBucket):
+            return taken.acquire()
+        if taken.wait > 0:
+            self._sleep(taken.wait)
+        return taken.permit
 
     def drain(self) -> None:
         """Empty the shared bucket and slow every process down (after a 429)."""
@@ -138,14 +148,15 @@ class SharedQuota:
     def recover(self, permit: object = None) -> None:
         """Step every process's rate back toward the configured one (after an unthrottled answer).
 
-        ``permit`` is ignored: the shared bucket does not take back the refill of a request's flight
-        (:meth:`TokenBucket.recover <airflow_connect_fed._client.token_bucket.TokenBucket.recover>`);
-        the retries absorb a 429 it may cost after a burst.
+        With the answered take's ``permit``: take back the refill AWS's bucket could not keep while
+        the request was on its way, being full (as :meth:`TokenBucket.recover
+        <airflow_connect_fed._client.token_bucket.TokenBucket.recover>` does in one process).
         """
-        if isinstance(local := self._shared("recover"), TokenBucket):
-            local.recover()
+        shared = (permit.held, permit.taken_at) if isinstance(permit, RedisPermit) else ()
+        if isinstance(local := self._shared("recover", *shared), TokenBucket):
+            local.recover(permit if isinstance(permit, Permit) else None)
 
-    def _shared(self, op: str) -> float | TokenBucket:
+    def _shared(self, op: str, *permit: float) -> _Taken | TokenBucket:
         """The script's answer, or the in-process bucket while Redis is lost.
 
         Lost, one thread at a time asks Redis again, at most every :data:`RETRY_INTERVAL` seconds.
@@ -156,11 +167,11 @@ class SharedQuota:
                     return self._fallback
                 self._probing = True
         try:
-            wait, processes = self._run(op)
+            taken = self._run(op, *permit)
         except Exception as error:  # redis-py's errors, whichever the transport raised
             return self._lost(error)
         with self._lock:
-            self._processes = max(1, processes)
+            self._processes = max(1, taken.processes)
             if self._fallback is not None:
                 log.warning(
                     "The shared %s quota in Redis connection %r answers again; pacing on it again.",
@@ -168,7 +179,7 @@ class SharedQuota:
                     self.conn_id,
                 )
             self._fallback, self._probing = None, False
-        return wait
+        return taken
 
     def _lost(self, error: Exception) -> TokenBucket:
         """The in-process bucket at this process's share of the quota, made once per fall-back; Redis
@@ -198,12 +209,29 @@ class SharedQuota:
         metrics.incr("quota_fallback")
         return fallback
 
-    def _run(self, op: str) -> tuple[float, int]:
-        wait, processes = self._script(
+    def _run(self, op: str, *permit: float) -> _Taken:
+        wait, processes, held, now = self._script(
             keys=[self.key, self.key + ":processes"],
-            args=[self.rate, self.burst, op, _PROCESS_ID + str(os.getpid()), ACTIVE_WINDOW],
+            args=[self.rate, self.burst, op, _PROCESS_ID + str(os.getpid()), ACTIVE_WINDOW, *permit],
         )
-        return float(wait), int(processes)
+        return _Taken(float(wait), int(processes), RedisPermit(float(held), float(now)))
+
+
+@dataclass(frozen=True)
+class RedisPermit:
+    """A permit of the shared bucket: the tokens it held just before, and when, on Redis's clock."""
+
+    held: float
+    taken_at: float
+
+
+@dataclass(frozen=True)
+class _Taken:
+    """One script answer: the seconds to wait, the processes counted, the permit (a take's)."""
+
+    wait: float
+    processes: int
+    permit: RedisPermit
 
 
 #: This host's part of a process id; the pid is added per call (a forked worker has its own).

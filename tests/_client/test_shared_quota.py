@@ -81,6 +81,22 @@ def test_burst_then_the_rate(redis_server):
     assert 0.05 < sleeps.waits[0] <= 0.1
 
 
+def test_the_first_permit_of_a_full_bucket_counts_from_its_answer(redis_server):
+    """As in one process: AWS's bucket stays full until the request arrives, so the refill of the
+    first permit's flight is taken back when it is answered; a permit of a bucket with room takes none."""
+    q = quota(rate=1.0, burst=3)
+    first = q.acquire()
+    assert first.held == pytest.approx(3.0)
+    time.sleep(0.05)  # the request's flight
+    q.recover(first)
+    assert state(q)["tokens"] == pytest.approx(2.0, abs=0.01)  # not 2.05
+    second = q.acquire()
+    assert second.held == pytest.approx(2.0, abs=0.01)
+    time.sleep(0.05)
+    q.recover(second)
+    assert state(q)["tokens"] == pytest.approx(1.05, abs=0.02)
+
+
 def test_waiting_callers_queue_with_one_script_call_each(redis_server):
     quota(account="000000000000").acquire()  # loads the script into Redis
     server = redis_client("connect_quota")
