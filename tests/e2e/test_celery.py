@@ -23,6 +23,7 @@ import shutil
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -97,13 +98,19 @@ def _stored_tokens(emulator: ConnectEmulator, credentials) -> dict[str, Federati
     }
 
 
-def _quota_keys(redis_url: str) -> dict[str, dict[str, str]]:
-    """The shared quota's buckets in Redis: key -> its hash."""
+def _quota_keys(redis_url: str) -> dict[str, dict[str, Any]]:
+    """The shared quota's keys in Redis: a bucket's hash, or the processes a bucket recorded (a sorted
+    set: process -> last seen)."""
     import redis
 
     client = redis.Redis.from_url(redis_url, decode_responses=True)
     try:
-        return {key: client.hgetall(key) for key in client.keys("airflow-connect-fed:quota:*")}
+        return {
+            key: client.hgetall(key)
+            if client.type(key) == "hash"
+            else dict(client.zrange(key, 0, -1, withscores=True))
+            for key in client.keys("airflow-connect-fed:quota:*")
+        }
     finally:
         client.close()
 
@@ -336,9 +343,15 @@ def test_the_shared_quota_kept_throttling_under_two_percent(fleet):
     )
     # The chunks paced against the one bucket in Redis: the account's, in the emulator's region, in
     # the database the connection names.
-    key = f"airflow-connect-fed:quota:{fleet['role_arn'].split(':')[4]}:us-east-1"
+    account = fleet["role_arn"].split(":")[4]
+    key = f"airflow-connect-fed:quota:{account}:us-east-1"
+    writes = f"airflow-connect-fed:quota:PutSecretValue:{account}:us-east-1"  # the store's own bucket
     assert fleet["quota_keys"][BROKER_DB] == {}
-    assert list(fleet["quota_keys"][QUOTA_DB]) == [key]
+    assert sorted(fleet["quota_keys"][QUOTA_DB]) == sorted(
+        [key, f"{key}:processes", writes, f"{writes}:processes"]
+    )
+    # The bucket recorded the processes that took from it (those seen in its last 30 s).
+    assert len(fleet["quota_keys"][QUOTA_DB][f"{key}:processes"]) >= 1
     # At the configured rate (a 429 slows it down to half at most), not the provider's default of 2/s.
     assert CONFIGURED_RPS / 2 <= float(fleet["quota_keys"][QUOTA_DB][key]["rate"]) <= CONFIGURED_RPS
     # And it was there all along: no task fell back to pacing in its own process.
