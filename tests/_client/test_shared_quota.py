@@ -299,14 +299,16 @@ def test_threads_losing_redis_at_once_fall_back_once_to_one_bucket(fallbacks):
 
             return run
 
+    # The fall-back bucket starts empty: at 1000/s every thread gets its permit within milliseconds.
     q = SharedQuota(
-        DeadRedis(), "connect_quota", "123456789012", "us-east-1", 1e-9, threads_count, sleep=Sleeps()
+        DeadRedis(), "connect_quota", "123456789012", "us-east-1", 1000.0, threads_count, sleep=Sleeps()
     )
-    threads = [threading.Thread(target=q.acquire) for _ in range(threads_count)]
+    threads = [threading.Thread(target=q.acquire, daemon=True) for _ in range(threads_count)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=10)
+    assert [thread for thread in threads if thread.is_alive()] == []
     sent, warnings = fallbacks()
     assert (sent, len(warnings)) == (["quota_fallback"], 1)
 
