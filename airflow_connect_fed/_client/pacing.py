@@ -50,7 +50,7 @@ def configured_pacing(
 ) -> tuple[float, int]:
     """The given rate and burst, else ``[connect_federation]``'s options for ``quota``, else its defaults; checked."""
     if requests_per_second is None:
-        requests_per_second = _configured(quota, "requests_per_second", float, quota.requests_per_second)
+        requests_per_second = _configured(quota, quota.rate_option, float, quota.requests_per_second)
     if burst is None:
         burst = _configured(quota, "burst", int, quota.burst)
     validate_pacing(requests_per_second, burst, quota)

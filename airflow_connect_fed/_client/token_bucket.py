@@ -43,6 +43,8 @@ class OperationQuota:
     requests_per_second: float
     burst: int
     option_prefix: str = ""
+    #: The rate option's name after the prefix (the stores' options read ``<prefix>per_second``).
+    rate_option: str = "requests_per_second"
 
 
 GET_FEDERATION_TOKEN = OperationQuota("GetFederationToken", DEFAULT_REQUESTS_PER_SECOND, DEFAULT_BURST)
@@ -52,10 +54,12 @@ SEARCH_USERS = OperationQuota("SearchUsers", 2.0, 5, option_prefix="search_users
 #: Secrets Manager's writes (PutSecretValue with UpdateSecret and the replication calls: a combined 50
 #: requests/s per account and region, not adjustable), which the bulk path paces its token writes to;
 #: ``[connect_federation] secretsmanager_writes_per_second`` and ``secretsmanager_writes_burst``.
-SECRETS_MANAGER_WRITES = OperationQuota("PutSecretValue", 50.0, 50, option_prefix="secretsmanager_writes_")
+SECRETS_MANAGER_WRITES = OperationQuota(
+    "PutSecretValue", 50.0, 50, option_prefix="secretsmanager_writes_", rate_option="per_second"
+)
 #: Parameter Store's PutParameter at its standard throughput (higher throughput is an account setting);
 #: ``[connect_federation] ssm_writes_per_second`` and ``ssm_writes_burst``.
-SSM_WRITES = OperationQuota("PutParameter", 3.0, 3, option_prefix="ssm_writes_")
+SSM_WRITES = OperationQuota("PutParameter", 3.0, 3, option_prefix="ssm_writes_", rate_option="per_second")
 
 
 def validate(

@@ -22,12 +22,11 @@ from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING, Any
 
 from airflow_connect_fed._client.pacing import (
+    configured_pacing,
     configured_shared_quota_conn_id,
     process_bucket,
-    validate_pacing,
 )
 from airflow_connect_fed.destinations.write_retry import THROTTLING_CODES
-from airflow_connect_fed.exceptions import InvalidInputError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -40,10 +39,7 @@ if TYPE_CHECKING:
 def configured_write_pacing(quota: OperationQuota) -> tuple[float, int]:
     """``[connect_federation] <prefix>per_second`` and ``<prefix>burst`` of a store's ``quota``, else its
     defaults; checked."""
-    rate = _configured(quota, "per_second", float, quota.requests_per_second)
-    burst = _configured(quota, "burst", int, quota.burst)
-    validate_pacing(rate, burst, quota)
-    return rate, burst
+    return configured_pacing(None, None, quota)
 
 
 @contextmanager
@@ -112,19 +108,3 @@ def _paced(client: Any, operations: Iterable[str], bucket: TokenBucket | SharedQ
         for send, retry in names:
             events.unregister(send, unique_id=f"{tag}-send-{send}")
             events.unregister(retry, unique_id=f"{tag}-answer-{retry}")
-
-
-def _configured(quota: OperationQuota, name: str, kind: type, default: float) -> Any:
-    from airflow.providers.common.compat.sdk import conf
-
-    option = quota.option_prefix + name
-    text = conf.get("connect_federation", option, fallback="") or ""
-    if not text:
-        return kind(default)
-    try:
-        return kind(text)
-    except ValueError:
-        raise InvalidInputError(
-            f"[connect_federation] {option} is {text!r}, not {'a whole number' if kind is int else 'a number'}; "
-            f"{quota.operation}'s quota is about {quota.requests_per_second:g} requests/s per account and region."
-        ) from None
