@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml emulator/pyproject.toml constraints.txt
 
 # The unit tests on each earlier Airflow 3 minor, then everything on the newest (.venv).
 test: $(STAMP) servers lint docs docs-as-published $(AIRFLOW_MINORS:%=test-airflow-%) test-emulator-alone
-	CONNECT_FED_REQUIRE_BROWSER=1 $(PY) -m pytest
+	CONNECT_FED_REQUIRE_BROWSER=1 $(PY) -m pytest --durations=25
 
 # The end-to-end tests start PostgreSQL and Redis, and drive Chromium through its driver, all from
 # Debian's packages; install them when missing (nothing is downloaded when the tests run).
