@@ -31,6 +31,14 @@ def read_back(key: str) -> str:
         ("agent_3", "connect/agents/agent_5F3"),
         ("a=b,c", "connect/agents/a_3Db_2Cc"),
         ("Agent.One", "connect/agents/Agent.One"),
+        ("agent-4", "connect/agents/agent-4"),
+        ("agent--5", "connect/agents/agent_2D_2D5"),
+        ("a-b-c", "connect/agents/a-b-c"),
+        ("a---b", "connect/agents/a_2D_2D_2Db"),
+        ("-agent", "connect/agents/_2Dagent"),
+        ("agent-", "connect/agents/agent_2D"),
+        ("--", "connect/agents/_2D_2D"),
+        ("a_2Db", "connect/agents/a_5F2Db"),
     ],
 )
 def test_examples_of_the_documented_rule(user, key):
@@ -59,6 +67,59 @@ def test_every_valid_username_is_a_legal_distinct_name_on_both_stores():
         assert connect_user_of_key(key) == user
         assert SecretsManagerDestination(f"airflow/variables/{key}").name.endswith(key)
         assert SsmParameterDestination(f"/airflow/variables/{key}").name.endswith(key)
+
+
+def random_usernames(count: int, seed: int) -> set[str]:
+    """``count`` random valid usernames, heavy in ``-`` (every run, run, edge) and in ``_`` codes."""
+    rng = random.Random(seed)  # noqa: S311 - reproducible test data
+    alphabet = STS_CHARACTERS + "-" * 20 + "_" * 5 + "2D"
+    return {"".join(rng.choices(alphabet, k=rng.randint(2, 64))) for _ in range(count)}
+
+
+def test_no_valid_username_writes_a_double_dash_and_none_shares_a_key():
+    users = random_usernames(20_000, seed=26)
+    users |= {"".join(chars) for chars in itertools.product("-a_2D", repeat=4)}  # every short mix
+    users |= {"a--b", "a-b", "a_2Db", "a_2D_2Db", "a-_2Db", "a_2D-b"}
+    keys = {user: user_key(user) for user in users}
+    assert [key for key in keys.values() if "--" in key] == []
+    assert [key for key in keys.values() if key.startswith("-") or key.endswith("-")] == []
+    assert len(set(keys.values())) == len(users)
+    for user, key in keys.items():
+        assert connect_user_of_key(f"connect/agents/{key}") == user
+
+
+@pytest.mark.parametrize("template", ["agent-{user}", "{user}-agent", "-{user}-", "a/{user}-{user}"])
+def test_a_dash_next_to_the_user_field_never_makes_a_double_dash(template):
+    for user in ("-a", "a-", "--", "a-b", "a--b"):
+        key = secret_key_for(user, template)
+        assert "--" not in key, (user, key)
+        assert connect_user_of_key(key, template) == user
+
+
+@pytest.mark.parametrize(
+    ("key", "why"),
+    [
+        ("connect/agents/a--b", "the key an earlier release gave 'a--b'"),
+        ("connect/agents/-agent", "the key an earlier release gave '-agent'"),
+        ("connect/agents/agent-", "the key an earlier release gave 'agent-'"),
+        ("connect/agents/a_2Db", "a code of a '-' the rule keeps"),
+        ("connect/agents/a-_2Db", "half of a double dash coded"),
+    ],
+)
+def test_a_key_with_a_dash_the_rule_would_have_coded_reads_back_as_none(key, why):
+    assert connect_user_of_key(key) is None, why
+
+
+@pytest.mark.parametrize("template", ["connect--agents/{user}", "connect/{user}--x", "--{user}"])
+def test_a_template_holding_a_double_dash_is_refused_with_what_to_do(template):
+    for call in (lambda: secret_key_for("agent-1", template), lambda: connect_user_of_key("x", template)):
+        with pytest.raises(InvalidDestinationError) as raised:
+            call()
+        assert str(raised.value) == (
+            f"secret_key {template!r} holds '--', which the amazon secrets backends refuse in a Variable name "
+            "in multi-team mode (it separates a team's name from the key), so no task would read these tokens "
+            "there. Use a single '-' or '/', e.g. 'connect/agents/{user}'."
+        )
 
 
 def test_the_longest_username_stays_within_both_stores():
