@@ -30,8 +30,9 @@ SERVE_OPTIONS: dict[str, tuple[Callable[[str], Any], str]] = {
     "api_requests_per_second": (
         float,
         "quota of each other Connect operation served here: SearchUsers, ListUsers, DescribeUser, CreateUser, "
-        "DeleteUser, UpdateUserRoutingProfile, TagResource, UntagResource, ListTagsForResource; each has its own "
-        "per account and region",
+        "DeleteUser, UpdateUserRoutingProfile, TagResource, UntagResource, ListTagsForResource, "
+        "ListAuthenticationProfiles, DescribeAuthenticationProfile, UpdateAuthenticationProfile; each has its "
+        "own per account and region",
     ),
     "api_burst": (int, "requests of one such operation allowed at once before throttling"),
     "secretsmanager_writes_per_second": (
@@ -45,7 +46,15 @@ SERVE_OPTIONS: dict[str, tuple[Callable[[str], Any], str]] = {
     ),
     "fault_rate": (float, "share of calls, 0.0 to 1.0, failing with 500 InternalServiceException"),
     "root_access_key": (str, "access key the emulator treats as the account root"),
-    "token_ttl": (int, "token lifetime in seconds"),
+    "periodic_session_duration": (
+        int,
+        "minutes, 10 to 60, of each new instance's default authentication profile's PeriodicSessionDuration: "
+        "its access tokens' lifetime",
+    ),
+    "max_session_duration": (
+        int,
+        "minutes, 360 to 720, of that profile's MaxSessionDuration: its refresh tokens' lifetime",
+    ),
 }
 #: ``seed`` keyword -> (option, help); ``--user`` is repeated for more users.
 SEED_OPTIONS = {

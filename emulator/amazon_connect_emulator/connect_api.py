@@ -1,7 +1,8 @@
 """The Connect operations moto lacks, answered in Connect's restJson wire format, as WSGI middleware.
 
 Requests signed for the ``connect`` service on the paths of CreateUser, DescribeUser, ListUsers,
-SearchUsers, DeleteUser, UpdateUserRoutingProfile, GetFederationToken, and TagResource,
+SearchUsers, DeleteUser, UpdateUserRoutingProfile, ListAuthenticationProfiles,
+DescribeAuthenticationProfile, UpdateAuthenticationProfile, GetFederationToken, and TagResource,
 UntagResource and ListTagsForResource of a user's ARN are handled here; every other request goes to
 moto's application unchanged (the tags of an instance are moto's), so one endpoint URL serves both.
 Errors are a JSON ``{"Message": ...}`` body plus the ``x-amzn-ErrorType`` header, which botocore's
@@ -50,6 +51,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from amazon_connect_emulator.authentication_profiles import MAX_PROFILE_ID_LENGTH, profile_changes
 from amazon_connect_emulator.directory import DuplicateUsername, check_tags, new_user
 from amazon_connect_emulator.identity import (
     SigningScope,
@@ -77,6 +79,7 @@ from amazon_connect_emulator.user_search import PageTokens, search_predicate
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
+    from amazon_connect_emulator.authentication_profiles import AuthenticationProfile, AuthenticationProfiles
     from amazon_connect_emulator.counters import FederationCounters, Outcome
     from amazon_connect_emulator.directory import ConnectUser, InstanceKey, UserDirectory
     from amazon_connect_emulator.faults import FaultInjector
@@ -113,6 +116,21 @@ _ROUTES = Map(
         ),
         Rule("/users-summary/<instance_id>", methods=["GET"], endpoint="ListUsers"),
         Rule("/search-users", methods=["POST"], endpoint="SearchUsers"),
+        Rule(
+            "/authentication-profiles-summary/<instance_id>",
+            methods=["GET"],
+            endpoint="ListAuthenticationProfiles",
+        ),
+        Rule(
+            "/authentication-profiles/<instance_id>/<profile_id>",
+            methods=["GET"],
+            endpoint="DescribeAuthenticationProfile",
+        ),
+        Rule(
+            "/authentication-profiles/<instance_id>/<profile_id>",
+            methods=["POST"],
+            endpoint="UpdateAuthenticationProfile",
+        ),
         Rule("/tags/<path:resource_arn>", methods=["POST"], endpoint="TagResource"),
         Rule("/tags/<path:resource_arn>", methods=["DELETE"], endpoint="UntagResource"),
         Rule("/tags/<path:resource_arn>", methods=["GET"], endpoint="ListTagsForResource"),
@@ -151,7 +169,8 @@ Handler = Callable[[Request, SigningScope, dict[str, str]], dict[str, Any]]
 
 
 class ConnectApi:
-    """WSGI middleware in front of moto that serves Connect users and GetFederationToken."""
+    """WSGI middleware in front of moto that serves Connect users, authentication profiles and
+    GetFederationToken, whose token lifetimes are the instance's default profile's session durations."""
 
     def __init__(
         self,
@@ -162,7 +181,7 @@ class ConnectApi:
         faults: FaultInjector,
         counters: FederationCounters,
         root_access_key: str,
-        token_ttl: int,
+        profiles: AuthenticationProfiles,
         sign_ins: SignIns,
         api_quota: Quota | None = None,
         write_quota: Quota | None = None,
@@ -179,7 +198,7 @@ class ConnectApi:
         self._faults = faults
         self._counters = counters
         self._root_access_key = root_access_key
-        self._token_ttl = token_ttl
+        self._profiles = profiles
         self._pages = PageTokens()
         self._handlers: dict[str, Handler] = {
             "CreateUser": self._create_user,
@@ -188,6 +207,9 @@ class ConnectApi:
             "UpdateUserRoutingProfile": self._update_user_routing_profile,
             "ListUsers": self._list_users,
             "SearchUsers": self._search_users,
+            "ListAuthenticationProfiles": self._list_authentication_profiles,
+            "DescribeAuthenticationProfile": self._describe_authentication_profile,
+            "UpdateAuthenticationProfile": self._update_authentication_profile,
             "TagResource": self._tag_resource,
             "UntagResource": self._untag_resource,
             "ListTagsForResource": self._list_tags_for_resource,
@@ -383,7 +405,7 @@ class ConnectApi:
 
     def _list_users(self, request: Request, scope: SigningScope, args: dict[str, str]) -> dict[str, Any]:
         key, _ = self._instance(_account(request, scope), scope.region, args["instance_id"])
-        start = _page_start(request.args.get("nextToken"))
+        start = _page_start(request.args.get("nextToken"), "ListUsers")
         size = _page_size(request.args.get("maxResults"))
         users = self._users.users(key)
         body: dict[str, Any] = {"UserSummaryList": [user.summary() for user in users[start : start + size]]}
@@ -431,6 +453,43 @@ class ConnectApi:
         if len(rest) > size:
             body["NextToken"] = self._pages.issue(search_id, page[-1].sequence)
         return body
+
+    # ListAuthenticationProfiles, DescribeAuthenticationProfile, UpdateAuthenticationProfile
+
+    def _list_authentication_profiles(
+        self, request: Request, scope: SigningScope, args: dict[str, str]
+    ) -> dict[str, Any]:
+        _, instance = self._instance(_account(request, scope), scope.region, args["instance_id"])
+        start = _page_start(request.args.get("nextToken"), "ListAuthenticationProfiles")
+        size = _page_size(request.args.get("maxResults"))
+        profiles = [self._profiles.default(instance)]
+        body: dict[str, Any] = {
+            "AuthenticationProfileSummaryList": [
+                profile.summary() for profile in profiles[start : start + size]
+            ]
+        }
+        if start + size < len(profiles):
+            body["NextToken"] = str(start + size)
+        return body
+
+    def _describe_authentication_profile(
+        self, request: Request, scope: SigningScope, args: dict[str, str]
+    ) -> dict[str, Any]:
+        _, instance = self._instance(_account(request, scope), scope.region, args["instance_id"])
+        profile = self._profiles.get(instance, _profile_id(args["profile_id"]))
+        return {"AuthenticationProfile": _found(profile, args["profile_id"], instance).description_json()}
+
+    def _update_authentication_profile(
+        self, request: Request, scope: SigningScope, args: dict[str, str]
+    ) -> dict[str, Any]:
+        _, instance = self._instance(_account(request, scope), scope.region, args["instance_id"])
+        profile_id = _profile_id(args["profile_id"])
+        try:
+            changes = profile_changes(_json_body(request))
+        except ValueError as error:
+            raise ConnectError("InvalidParameterException", str(error)) from None
+        _found(self._profiles.update(instance, profile_id, changes), profile_id, instance)
+        return {}
 
     # TagResource, UntagResource, ListTagsForResource of a user
 
@@ -526,12 +585,16 @@ class ConnectApi:
             )
 
     def _token(self, host_url: str, instance: Instance, user: ConnectUser) -> dict[str, Any]:
-        expires = round(time.time() + self._token_ttl, 3)
+        """A token pair whose lifetimes are the instance's default profile's session durations: the
+        access token's its ``PeriodicSessionDuration``, the refresh token's its ``MaxSessionDuration``
+        (the emulator's assumption; AWS does not document the mapping)."""
+        profile = self._profiles.default(instance)
+        now = time.time()
         credentials = {
             "AccessToken": secrets.token_urlsafe(48),
-            "AccessTokenExpiration": expires,
+            "AccessTokenExpiration": round(now + profile.periodic_session_duration * 60, 3),
             "RefreshToken": secrets.token_urlsafe(48),
-            "RefreshTokenExpiration": expires,
+            "RefreshTokenExpiration": round(now + profile.max_session_duration * 60, 3),
         }
         self._sign_ins.issue(instance.id, user.username, credentials)
         return {
@@ -611,6 +674,27 @@ def _check_instance_id(instance_id: str) -> None:
         )
 
 
+def _profile_id(profile_id: str) -> str:
+    if len(profile_id) > MAX_PROFILE_ID_LENGTH:
+        raise ConnectError(
+            "InvalidParameterException",
+            f"AuthenticationProfileId must be 1 to {MAX_PROFILE_ID_LENGTH} characters, got {len(profile_id)} "
+            f"characters starting {profile_id[:20]!r}",
+        )
+    return profile_id
+
+
+def _found(
+    profile: AuthenticationProfile | None, profile_id: str, instance: Instance
+) -> AuthenticationProfile:
+    if profile is None:
+        raise ConnectError(
+            "ResourceNotFoundException",
+            f"Authentication profile {profile_id} not found in instance {instance.id}",
+        )
+    return profile
+
+
 def _json_body(request: Request) -> dict[str, Any]:
     try:
         payload = json.loads(request.get_data() or b"{}")
@@ -645,12 +729,12 @@ def _root_sts_answer(action: str | None, account_id: str, region: str) -> Respon
     return None
 
 
-def _page_start(next_token: str | None) -> int:
+def _page_start(next_token: str | None, operation: str) -> int:
     if next_token is None:
         return 0
     if not next_token.isdigit():
         raise ConnectError(
-            "InvalidParameterException", f"nextToken {next_token!r} was not issued by ListUsers"
+            "InvalidParameterException", f"nextToken {next_token!r} was not issued by {operation}"
         )
     return int(next_token)
 

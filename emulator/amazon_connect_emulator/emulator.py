@@ -22,6 +22,11 @@ import boto3
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import LISTEN_QUEUE, BaseWSGIServer, get_sockaddr, make_server, select_address_family
 
+from amazon_connect_emulator.authentication_profiles import (
+    DEFAULT_MAX_SESSION_DURATION,
+    DEFAULT_PERIODIC_SESSION_DURATION,
+    AuthenticationProfiles,
+)
 from amazon_connect_emulator.connect_api import ConnectApi, ConnectError, add_users, find_instance
 from amazon_connect_emulator.counters import FederationCounters
 from amazon_connect_emulator.directory import UserDirectory
@@ -61,7 +66,6 @@ if TYPE_CHECKING:
 
     from botocore.config import Config
 
-DEFAULT_TOKEN_TTL = 43200
 READY_MESSAGE = "amazon-connect-emulator listening on {url}"
 #: The IAM user ``credentials_for`` assumes roles as (the root may not), and ``serve`` prints keys of.
 FEDERATOR_USER = "emulator-federator"
@@ -97,6 +101,9 @@ class ConnectEmulator:
 
     Use as a context manager, or call ``start()`` and ``stop()``. Options are validated eagerly;
     a bad value raises ``ValueError`` naming the value and the allowed range.
+    ``periodic_session_duration`` (10-60) and ``max_session_duration`` (360-720) are the minutes of
+    each new instance's default authentication profile, so the lifetimes of its access and refresh
+    tokens (``set_session_durations`` changes one instance's).
     """
 
     def __init__(
@@ -108,9 +115,10 @@ class ConnectEmulator:
         burst: int = DEFAULT_BURST,
         fault_rate: float = 0.0,
         root_access_key: str = DEFAULT_ROOT_ACCESS_KEY,
-        token_ttl: int = DEFAULT_TOKEN_TTL,
         seed: int | None = None,
         *,
+        periodic_session_duration: int = DEFAULT_PERIODIC_SESSION_DURATION,
+        max_session_duration: int = DEFAULT_MAX_SESSION_DURATION,
         api_requests_per_second: float = DEFAULT_API_REQUESTS_PER_SECOND,
         api_burst: int = DEFAULT_API_BURST,
         secretsmanager_writes_per_second: float = DEFAULT_SECRETSMANAGER_WRITES_PER_SECOND,
@@ -124,12 +132,11 @@ class ConnectEmulator:
         _validate_port(port)
         validate_region(region)
         _validate_root_access_key(root_access_key)
-        _validate_token_ttl(token_ttl)
+        self._profiles = AuthenticationProfiles(periodic_session_duration, max_session_duration)
         self._host = host
         self._port = port
         self._region = region
         self._root_access_key = root_access_key
-        self._token_ttl = token_ttl
         self._log_requests = log_requests
         self._initial_limits = (requests_per_second, burst, fault_rate)
         self._initial_api_limits = (api_requests_per_second, api_burst)
@@ -162,7 +169,7 @@ class ConnectEmulator:
             faults=self._faults,
             counters=self._counters,
             root_access_key=self._root_access_key,
-            token_ttl=self._token_ttl,
+            profiles=self._profiles,
             sign_ins=self._sign_ins,
         )
         handler = MotoRequestHandler if self._log_requests else _QuietRequestHandler
@@ -241,14 +248,34 @@ class ConnectEmulator:
         """Fail this share (0.0-1.0) of GetFederationToken calls with 500 InternalServiceException."""
         self._faults.set_rate(rate)
 
+    def set_session_durations(
+        self,
+        instance_id: str,
+        *,
+        periodic_session_duration: int | None = None,
+        max_session_duration: int | None = None,
+    ) -> None:
+        """Set, in minutes, the session durations of the default authentication profile of instance
+        ``instance_id`` (root's account, the emulator's region): ``PeriodicSessionDuration`` (10-60, the
+        access token's lifetime) and ``MaxSessionDuration`` (360-720, the refresh token's), which AWS's
+        API cannot set. A duration left None stays. ``ValueError`` for a value out of its range or an
+        unknown instance."""
+        instance = find_instance(self._instance_key(instance_id))
+        self._profiles.set_session_durations(
+            instance,
+            periodic_session_duration=periodic_session_duration,
+            max_session_duration=max_session_duration,
+        )
+
     def reset(self) -> None:
-        """Empty every account: moto's state (through its reset API), Connect users, federation
-        bindings and counters; quotas and fault rate go back to the constructor's values."""
+        """Empty every account: moto's state (through its reset API), Connect users, authentication
+        profiles, federation bindings and counters; quotas and fault rate go back to the constructor's values."""
         reset_url = f"{self.endpoint_url}/moto-api/reset"  # always http://, built from the bound address
         request = urllib.request.Request(reset_url, data=b"", method="POST")  # noqa: S310
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
             response.read()
         self._users.clear()
+        self._profiles.clear()
         self._sign_ins.clear()
         self._federator = None
         self._counters.reset()
@@ -585,11 +612,6 @@ def _validate_root_access_key(key: str) -> None:
         raise ValueError(
             f"root_access_key must be 16 to 128 upper-case letters and digits (like an AWS access key id), got {key!r}"
         )
-
-
-def _validate_token_ttl(token_ttl: int) -> None:
-    if isinstance(token_ttl, bool) or not isinstance(token_ttl, int) or token_ttl < 1:
-        raise ValueError(f"token_ttl must be an integer number of seconds >= 1, got {token_ttl!r}")
 
 
 def _validate_conn_id(conn_id: str) -> None:

@@ -33,7 +33,8 @@ def test_help_shows_the_emulators_defaults(cli):
     for option, default in [
         ("--host", "127.0.0.1"), ("--port", "0"), ("--region", "us-east-1"), ("--requests-per-second", "2.0"),
         ("--burst", "5"), ("--fault-rate", "0.0"), ("--root-access-key", "AKIAEMULATORROOT0000"),
-        ("--token-ttl", "43200"), ("--api-requests-per-second", "2.0"), ("--api-burst", "5"),
+        ("--periodic-session-duration", "60"), ("--max-session-duration", "720"),
+        ("--api-requests-per-second", "2.0"), ("--api-burst", "5"),
     ]:  # fmt: skip
         assert re.search(
             rf"{option} {option.lstrip('-').upper().replace('-', '_')} [^(]*\(default: {default}\)", text
@@ -43,7 +44,8 @@ def test_help_shows_the_emulators_defaults(cli):
 def test_every_option_is_passed(cli, served):
     result = cli(
         "--host", "localhost", "--port", "4566", "--region", "eu-west-2", "--requests-per-second", "10",
-        "--burst", "20", "--fault-rate", "0.25", "--root-access-key", "AKIAROOTROOTROOT0000", "--token-ttl", "60",
+        "--burst", "20", "--fault-rate", "0.25", "--root-access-key", "AKIAROOTROOTROOT0000",
+        "--periodic-session-duration", "15", "--max-session-duration", "360",
         "--api-requests-per-second", "0.5", "--api-burst", "3", "--secretsmanager-writes-per-second", "5",
         "--secretsmanager-write-burst", "7",
     )  # fmt: skip
@@ -57,7 +59,8 @@ def test_every_option_is_passed(cli, served):
             "burst": 20,
             "fault_rate": 0.25,
             "root_access_key": "AKIAROOTROOTROOT0000",
-            "token_ttl": 60,
+            "periodic_session_duration": 15,
+            "max_session_duration": 360,
             "api_requests_per_second": 0.5,
             "api_burst": 3,
             "secretsmanager_writes_per_second": 5.0,
@@ -81,7 +84,22 @@ def test_every_option_is_passed(cli, served):
         (["--fault-rate", "-0.1"], "--fault-rate must be a number from 0.0 to 1.0"),
         (["--burst", "0"], "--burst must be a whole number >= 1 (GetFederationToken's is about 5), got 0."),
         (["--port", "70000"], "--port must be an integer from 0 (any free port) to 65535"),
-        (["--token-ttl", "0"], "--token-ttl must be an integer number of seconds >= 1"),
+        (
+            ["--periodic-session-duration", "9"],
+            "--periodic-session-duration must be a whole number of minutes from 10 to 60, got 9",
+        ),
+        (
+            ["--periodic-session-duration", "61"],
+            "--periodic-session-duration must be a whole number of minutes from 10 to 60, got 61",
+        ),
+        (
+            ["--max-session-duration", "359"],
+            "--max-session-duration must be a whole number of minutes from 360 to 720, got 359",
+        ),
+        (
+            ["--max-session-duration", "721"],
+            "--max-session-duration must be a whole number of minutes from 360 to 720, got 721",
+        ),
         (["--root-access-key", "lower"], "--root-access-key must be 16 to 128 upper-case letters"),
         (["--region", "mars"], "--region must be an AWS region name"),
         (

@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 from werkzeug.test import Client
 
 from amazon_connect_emulator import AwsCredentials, ConnectEmulator
+from amazon_connect_emulator.authentication_profiles import AuthenticationProfiles
 from amazon_connect_emulator.connect_api import ConnectApi, ConnectError
 from amazon_connect_emulator.counters import FederationCounters, FederationCounts
 from amazon_connect_emulator.directory import UserDirectory
@@ -75,8 +76,9 @@ def test_federation_for_an_assumed_role_session(
         first["SignInUrl"] == f"{connect_emulator.endpoint_url}/connect/{agent.instance['id']}/auth/sign-in"
     )
     credentials = first["Credentials"]
-    for name in ("AccessTokenExpiration", "RefreshTokenExpiration"):
-        assert abs(credentials[name].timestamp() - (time.time() + 43200)) < 60
+    # The default authentication profile's PeriodicSessionDuration (60 min) and MaxSessionDuration (720 min)
+    assert abs(credentials["AccessTokenExpiration"].timestamp() - (time.time() + 60 * 60)) < 60
+    assert abs(credentials["RefreshTokenExpiration"].timestamp() - (time.time() + 720 * 60)) < 60
     tokens = {credentials["AccessToken"], credentials["RefreshToken"]}
     tokens |= {second["Credentials"]["AccessToken"], second["Credentials"]["RefreshToken"]}
     assert len(tokens) == 4
@@ -456,7 +458,7 @@ def middleware(
         faults=faults or FaultInjector(),
         counters=counters,
         root_access_key=ROOT_KEY,
-        token_ttl=60,
+        profiles=AuthenticationProfiles(),
         sign_ins=SignIns(),
     )
     return Client(api)

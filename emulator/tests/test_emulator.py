@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import re
+import time
 from typing import TYPE_CHECKING
 
 import pytest
@@ -71,6 +72,67 @@ def test_airflow_connection_points_at_the_emulator(connect_emulator: ConnectEmul
         connect_emulator.airflow_connection("bad id")
 
 
+def test_session_durations_are_the_defaults_of_new_instances_profiles(
+    connect_emulator: ConnectEmulator,
+) -> None:
+    """A second emulator in this process serves moto's same backends with its own profile defaults."""
+    with ConnectEmulator(periodic_session_duration=15, max_session_duration=360) as emulator:
+        instance_id = emulator.create_instance("short-sessions")["id"]
+        emulator.create_user(instance_id, "Alice")
+        credentials = emulator.credentials_for("Alice", emulator.create_federation_role())
+        connect = emulator.client("connect", **credentials)
+        [summary] = connect.list_authentication_profiles(InstanceId=instance_id)[
+            "AuthenticationProfileSummaryList"
+        ]
+        described = connect.describe_authentication_profile(
+            InstanceId=instance_id, AuthenticationProfileId=summary["Id"]
+        )["AuthenticationProfile"]
+        token = connect.get_federation_token(InstanceId=instance_id)["Credentials"]
+    assert (described["PeriodicSessionDuration"], described["MaxSessionDuration"]) == (15, 360)
+    issued = token["AccessTokenExpiration"].timestamp() - 15 * 60
+    assert abs(issued - time.time()) < 60
+    assert round(token["RefreshTokenExpiration"].timestamp() - issued) == 360 * 60
+
+
+def test_set_session_durations(connect_emulator: ConnectEmulator, agent: Agent, federate: Federate) -> None:
+    instance_id = agent.instance["id"]
+    connect_emulator.set_session_durations(
+        instance_id, periodic_session_duration=10, max_session_duration=360
+    )
+    token = federate(connect_emulator, instance_id, agent.credentials)["Credentials"]
+    issued = token["AccessTokenExpiration"].timestamp() - 10 * 60
+    assert round(token["RefreshTokenExpiration"].timestamp() - issued) == 360 * 60
+    connect_emulator.set_session_durations(instance_id, max_session_duration=720)  # periodic stays 10
+    token = federate(connect_emulator, instance_id, agent.credentials)["Credentials"]
+    issued = token["AccessTokenExpiration"].timestamp() - 10 * 60
+    assert round(token["RefreshTokenExpiration"].timestamp() - issued) == 720 * 60
+
+    for options, message in [
+        ({"periodic_session_duration": 9}, "periodic_session_duration must be a whole number of minutes from 10 to 60, got 9"),
+        ({"periodic_session_duration": 61}, "periodic_session_duration must be a whole number of minutes from 10 to 60, got 61"),
+        ({"max_session_duration": 359}, "max_session_duration must be a whole number of minutes from 360 to 720, got 359"),
+        ({"max_session_duration": 721}, "max_session_duration must be a whole number of minutes from 360 to 720, got 721"),
+        ({}, "give periodic_session_duration, max_session_duration or both; got neither"),
+    ]:  # fmt: skip
+        with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+            connect_emulator.set_session_durations(instance_id, **options)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"^instance_id: Instance nowhere not found in account 123456789012"):
+        connect_emulator.set_session_durations("nowhere", periodic_session_duration=10)
+
+    connect_emulator.reset()  # profiles go with their instances
+
+    instance_id = connect_emulator.create_instance("after-reset")["id"]
+    connect = connect_emulator.client("connect")
+    [summary] = connect.list_authentication_profiles(InstanceId=instance_id)[
+        "AuthenticationProfileSummaryList"
+    ]
+    described = connect.describe_authentication_profile(
+        InstanceId=instance_id, AuthenticationProfileId=summary["Id"]
+    )
+    profile = described["AuthenticationProfile"]
+    assert (profile["PeriodicSessionDuration"], profile["MaxSessionDuration"]) == (60, 720)
+
+
 def test_runtime_setters_validate(connect_emulator: ConnectEmulator) -> None:
     with pytest.raises(ValueError, match="got 2"):
         connect_emulator.set_fault_rate(2)
@@ -116,7 +178,20 @@ def test_a_taken_port_raises_os_error(connect_emulator: ConnectEmulator) -> None
         ("fault_rate", 1.5, r"fault_rate must be a number from 0.0 to 1.0, got 1.5"),
         ("fault_rate", -0.1, "got -0.1"),
         ("root_access_key", "root", "root_access_key must be 16 to 128 .*, got 'root'"),
-        ("token_ttl", 0, "token_ttl must be an integer number of seconds >= 1, got 0"),
+        (
+            "periodic_session_duration",
+            9,
+            "periodic_session_duration must be a whole number of minutes from 10 to 60, got 9",
+        ),
+        ("periodic_session_duration", 61, "got 61"),
+        ("periodic_session_duration", 30.0, "got 30.0"),
+        (
+            "max_session_duration",
+            359,
+            "max_session_duration must be a whole number of minutes from 360 to 720, got 359",
+        ),
+        ("max_session_duration", 721, "got 721"),
+        ("max_session_duration", True, "got True"),
         ("seed", "abc", "seed must be an integer or None, got 'abc'"),
         (
             "api_requests_per_second",

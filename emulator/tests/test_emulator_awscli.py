@@ -1,4 +1,5 @@
-"""Wire fidelity: the AWS CLI, an independent client, drives GetFederationToken and SearchUsers against the emulator."""
+"""Wire fidelity: the AWS CLI, an independent client, drives GetFederationToken, SearchUsers and the
+authentication profiles against the emulator."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import time
 from datetime import datetime
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -87,11 +89,18 @@ def test_success_output(
     credentials_out = output["Credentials"]
     assert len(credentials_out["AccessToken"]) >= 40
     assert credentials_out["AccessToken"] != credentials_out["RefreshToken"]
+    assert lifetimes(credentials_out) == (60, 720)  # the default authentication profile's
+
+
+def lifetimes(credentials: dict[str, Any]) -> tuple[int, int]:
+    """Minutes from now, rounded, until the access token and the refresh token expire."""
+    minutes = []
     for name in ("AccessTokenExpiration", "RefreshTokenExpiration"):
-        expiration = credentials_out[name]
+        expiration = credentials[name]
         if isinstance(expiration, str):  # AWS CLI v2 renders ISO-8601; v1 passes the wire's epoch seconds
             expiration = datetime.fromisoformat(expiration).timestamp()
-        assert abs(expiration - (time.time() + 43200)) < 60
+        minutes.append(round((expiration - time.time()) / 60))
+    return minutes[0], minutes[1]
 
 
 @pytest.mark.parametrize(
@@ -132,15 +141,22 @@ def test_error_output(
     assert detail in result.stderr
 
 
-def search_users(
-    emulator: ConnectEmulator, env: dict[str, str], instance_id: str, *options: str
+def connect_as_root(
+    emulator: ConnectEmulator, env: dict[str, str], command: str, instance_id: str, *options: str
 ) -> subprocess.CompletedProcess[str]:
-    command = [
-        str(AWS_CLI), "connect", "search-users", "--instance-id", instance_id, *options,
+    """``aws connect COMMAND --instance-id INSTANCE_ID OPTIONS...`` as the account root."""
+    argv = [
+        str(AWS_CLI), "connect", command, "--instance-id", instance_id, *options,
         "--endpoint-url", emulator.endpoint_url, "--region", emulator.region, "--output", "json",
     ]  # fmt: skip
     env = {**env, "AWS_ACCESS_KEY_ID": DEFAULT_ROOT_ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": "testing"}
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
+
+
+def search_users(
+    emulator: ConnectEmulator, env: dict[str, str], instance_id: str, *options: str
+) -> subprocess.CompletedProcess[str]:
+    return connect_as_root(emulator, env, "search-users", instance_id, *options)
 
 
 def test_search_users_paginated(connect_emulator: ConnectEmulator, aws_env: dict[str, str]) -> None:
@@ -179,4 +195,68 @@ def test_search_users_errors(connect_emulator: ConnectEmulator, aws_env: dict[st
         "An error occurred (ResourceNotFoundException) when calling the SearchUsers operation"
         in result.stderr
     )
+    assert "Instance unknown-instance not found" in result.stderr
+
+
+def test_authentication_profile_sets_the_token_lifetimes(
+    connect_emulator: ConnectEmulator, agent: tuple[str, str, AwsCredentials], aws_env: dict[str, str]
+) -> None:
+    instance_id, _, credentials = agent
+    result = connect_as_root(connect_emulator, aws_env, "list-authentication-profiles", instance_id)
+    assert result.returncode == 0, result.stderr
+    [summary] = json.loads(result.stdout)["AuthenticationProfileSummaryList"]
+    assert (summary["Name"], summary["IsDefault"]) == ("Default Authentication Profile", True)
+    profile = ("--authentication-profile-id", summary["Id"])
+
+    result = connect_as_root(
+        connect_emulator, aws_env, "update-authentication-profile", instance_id, *profile,
+        "--periodic-session-duration", "10", "--allowed-ips", "10.0.0.0/16",
+    )  # fmt: skip
+    assert (result.returncode, result.stdout) == (0, ""), result.stderr
+    result = connect_as_root(
+        connect_emulator, aws_env, "describe-authentication-profile", instance_id, *profile
+    )
+    assert result.returncode == 0, result.stderr
+    described = json.loads(result.stdout)["AuthenticationProfile"]
+    assert (described["PeriodicSessionDuration"], described["MaxSessionDuration"]) == (10, 720)
+    assert described["AllowedIps"] == ["10.0.0.0/16"]
+
+    result = get_federation_token(connect_emulator, instance_id, credentials, aws_env)
+    assert result.returncode == 0, result.stderr
+    assert lifetimes(json.loads(result.stdout)["Credentials"]) == (10, 720)
+
+
+def test_authentication_profile_errors(
+    connect_emulator: ConnectEmulator, agent: tuple[str, str, AwsCredentials], aws_env: dict[str, str]
+) -> None:
+    instance_id = agent[0]
+    connect_emulator.set_api_quota(1000.0, 1000)
+    result = connect_as_root(connect_emulator, aws_env, "list-authentication-profiles", instance_id)
+    profile = (
+        "--authentication-profile-id",
+        json.loads(result.stdout)["AuthenticationProfileSummaryList"][0]["Id"],
+    )
+
+    result = connect_as_root(
+        connect_emulator, aws_env, "update-authentication-profile", instance_id, *profile,
+        "--periodic-session-duration", "61",
+    )  # fmt: skip
+    assert result.returncode == service_error_exit_code()
+    assert (
+        "An error occurred (InvalidParameterException) when calling the UpdateAuthenticationProfile operation: "
+        "PeriodicSessionDuration must be a whole number of minutes from 10 to 60, got 61" in result.stderr
+    )
+    result = connect_as_root(
+        connect_emulator, aws_env, "describe-authentication-profile", instance_id,
+        "--authentication-profile-id", "unknown-profile",
+    )  # fmt: skip
+    assert result.returncode == service_error_exit_code()
+    assert (
+        "An error occurred (ResourceNotFoundException) when calling the DescribeAuthenticationProfile operation: "
+        f"Authentication profile unknown-profile not found in instance {instance_id}" in result.stderr
+    )
+    result = connect_as_root(
+        connect_emulator, aws_env, "describe-authentication-profile", "unknown-instance", *profile
+    )
+    assert result.returncode == service_error_exit_code()
     assert "Instance unknown-instance not found" in result.stderr

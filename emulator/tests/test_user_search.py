@@ -9,6 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 from werkzeug.test import Client
 
+from amazon_connect_emulator.authentication_profiles import AuthenticationProfiles
 from amazon_connect_emulator.connect_api import ConnectApi
 from amazon_connect_emulator.counters import FederationCounters
 from amazon_connect_emulator.directory import ConnectUser, UserDirectory
@@ -422,7 +423,7 @@ def test_what_botocore_would_not_send_is_refused_too(body: dict[str, Any], messa
         faults=FaultInjector(),
         counters=FederationCounters(),
         root_access_key="AKIATESTROOTKEY00000",
-        token_ttl=60,
+        profiles=AuthenticationProfiles(),
         sign_ins=SignIns(),
     )
     response = Client(api).post("/search-users", json=body, headers=signed())

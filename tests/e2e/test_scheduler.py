@@ -28,7 +28,9 @@ PRODUCER = "example_connect_federation_secrets"
 CONSUMER = "example_connect_federation_session"
 AGENT = "agent-e2e"
 SECRET_ID = f"airflow/variables/connect/agents/{AGENT}"
-TOKEN_TTL = 900  # shorter than reuse_if_valid_for (7 h): every run rotates
+# Minutes an access token lives (the instance's PeriodicSessionDuration): shorter than
+# reuse_if_valid_for (7 h), so every run rotates.
+PERIODIC_SESSION_DURATION = 15
 SCHEDULED_RUNS = 2
 RUNS_DEADLINE = 270.0  # seconds from the start of the scheduler
 
@@ -70,7 +72,7 @@ def scheduled(tmp_path_factory):
     dags.mkdir()
     shutil.copy(EXAMPLE, dags / EXAMPLE.name)  # only this file: no other example DAG gets scheduled
     began = time.monotonic()
-    with ConnectEmulator(token_ttl=TOKEN_TTL) as emulator:
+    with ConnectEmulator(periodic_session_duration=PERIODIC_SESSION_DURATION) as emulator:
         emulator.reset()  # moto's state is per process: start from empty accounts
         instance = emulator.create_instance("e2e")
         role_arn = emulator.create_federation_role()
@@ -184,7 +186,7 @@ def test_every_scheduled_run_rotated_the_token(scheduled):
     for token in tokens.values():
         assert token.user_arn == scheduled["user_arn"]
         assert token.instance_id == scheduled["instance_id"]
-        assert 0 < token.expires_in().total_seconds() <= TOKEN_TTL
+        assert 0 < token.expires_in().total_seconds() <= PERIODIC_SESSION_DURATION * 60
     # XCom holds references, never the token.
     for run_id in done:
         reference = references[run_id]
@@ -196,7 +198,7 @@ def test_every_scheduled_run_rotated_the_token(scheduled):
     checked = _xcoms(airflow, PRODUCER, "check_stored_token")
     for run_id in done:
         assert checked[run_id]["user_arn"] == scheduled["user_arn"]
-        assert 0 < checked[run_id]["expires_in_s"] <= TOKEN_TTL
+        assert 0 < checked[run_id]["expires_in_s"] <= PERIODIC_SESSION_DURATION * 60
 
 
 def test_the_asset_events_triggered_the_session_dag(scheduled):
