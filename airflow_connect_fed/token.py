@@ -16,8 +16,11 @@ from airflow_connect_fed.exceptions import InvalidFederationTokenError, InvalidI
 _CREDENTIAL_FIELDS = ("AccessToken", "AccessTokenExpiration", "RefreshToken", "RefreshTokenExpiration")
 _TOP_LEVEL_FIELDS = ("SignInUrl", "UserArn", "UserId")
 
-#: How long Connect's tokens live; no reuse window can be longer.
-TOKEN_LIFETIME = timedelta(hours=12)
+#: The longest an access token lives: an authentication profile's ``PeriodicSessionDuration`` is
+#: 10 to 60 minutes. No reuse window can be longer.
+ACCESS_TOKEN_MAX_LIFETIME = timedelta(minutes=60)
+#: The longest a refresh token lives: a profile's ``MaxSessionDuration`` is 360 to 720 minutes.
+REFRESH_TOKEN_MAX_LIFETIME = timedelta(minutes=720)
 #: Where the sign-in form is posted, under the instance's URL.
 SIGN_IN_PATH = "/auth/sign-in"
 #: A path on the instance: one leading ``/``, then no whitespace, backslash or control character.
@@ -139,27 +142,40 @@ class FederationToken:
         )
 
     def expires_in(self, now: datetime | None = None) -> timedelta:
-        """Time left until the access token expires (negative once expired)."""
+        """Time left until the access token expires (negative once expired).
+
+        The access token is the short-lived one (the instance's ``PeriodicSessionDuration``, 10 to 60
+        minutes): signing in needs it unexpired, so validity and reuse are judged on it.
+        """
         return self.access_token_expiration - (now or datetime.now(UTC))
+
+    def refresh_expires_in(self, now: datetime | None = None) -> timedelta:
+        """Time left until the refresh token expires (negative once expired): the longest a session
+        signed in with this token can last (the instance's ``MaxSessionDuration``, 6 to 12 hours)."""
+        return self.refresh_token_expiration - (now or datetime.now(UTC))
 
     def is_valid(self, margin: timedelta = timedelta(0), now: datetime | None = None) -> bool:
         """Whether the access token stays valid for at least ``margin`` from ``now``."""
         return self.expires_in(now) > margin
 
-    def sign_in_form(self, destination: str = "") -> SignInForm:
+    def sign_in_form(self, destination: str = "", now: datetime | None = None) -> SignInForm:
         """The form a browser posts to sign this token's agent in to the instance (see :class:`SignInForm`).
 
         :param destination: the path on the instance to open once signed in, e.g. ``"/ccp-v2"``;
             empty (the default, as in AWS's sample) leaves it to the instance.
-        :raises InvalidFederationTokenError: the token has expired, or its ``sign_in_url`` is not a URL.
+        :param now: the moment the form is for (default: now), as in :meth:`is_valid`.
+        :raises InvalidFederationTokenError: the access token has expired (whatever the refresh token's
+            life left), or ``sign_in_url`` is not a URL.
         :raises InvalidInputError: ``destination`` is not a path on the instance.
         """
         _check_destination(destination)
-        if not self.is_valid():
+        if not self.is_valid(now=now):
             raise InvalidFederationTokenError(
-                f"The federation token of {self.user_arn} expired at {self.access_token_expiration.isoformat()}; "
-                "a sign-in form needs an unexpired one. Get a new token (e.g. with reuse_if_valid_for, which "
-                "fetches one when the stored token is about to expire)."
+                f"The access token of {self.user_arn} expired at {self.access_token_expiration.isoformat()} "
+                f"(its refresh token expires at {self.refresh_token_expiration.isoformat()}); signing in needs "
+                "an unexpired access token, and no public API refreshes it. Get a new token: the access token "
+                "lives as long as the instance's authentication profile's PeriodicSessionDuration (10-60 "
+                "minutes), so refresh or fetch it shortly before signing in (see the 'Session lifetimes' how-to)."
             )
         credentials = {
             "AccessToken": self.access_token,

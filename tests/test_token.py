@@ -111,6 +111,17 @@ def test_validity():
     assert token.expires_in(EXPIRES + timedelta(seconds=1)) == timedelta(seconds=-1)
 
 
+def test_the_refresh_token_has_its_own_remaining_life():
+    token = make_token()  # access token until EXPIRES, refresh token 12 hours later
+    past_access = EXPIRES + timedelta(minutes=1)
+    assert token.refresh_expires_in(EXPIRES - timedelta(hours=1)) == timedelta(hours=13)
+    assert token.refresh_expires_in(past_access) == timedelta(hours=11, minutes=59)
+    assert token.expires_in(past_access) == timedelta(minutes=-1)
+    # Validity is the access token's: a live refresh token does not make the token valid.
+    assert not token.is_valid(now=past_access)
+    assert token.refresh_expires_in(EXPIRES + timedelta(hours=12, seconds=1)) == timedelta(seconds=-1)
+
+
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
@@ -212,11 +223,22 @@ def test_sign_in_form_refuses_an_expired_token():
     expired = token_at(
         "https://example.my.connect.aws/auth/sign-in", datetime.now(UTC) - timedelta(seconds=1)
     )
-    with pytest.raises(
-        InvalidFederationTokenError, match=r"expired at .*; a sign-in form needs an unexpired one"
-    ) as e:
+    with pytest.raises(InvalidFederationTokenError, match=r"signing in needs an unexpired access token") as e:
         expired.sign_in_form()
     assert "ACCESS-TOKEN-FOR-THE-FORM" not in str(e.value)
+    assert "REFRESH-TOKEN-FOR-THE-FORM" not in str(e.value)
+
+
+def test_sign_in_form_refuses_an_expired_access_token_with_a_live_refresh_token_naming_both():
+    access_expires = datetime(2031, 1, 2, 3, 4, 5, tzinfo=UTC)
+    token = token_at("https://example.my.connect.aws/auth/sign-in", access_expires)  # refresh: +12 h
+    assert token.sign_in_form(now=access_expires - timedelta(seconds=1)).url.endswith("/auth/sign-in")
+    with pytest.raises(InvalidFederationTokenError) as raised:
+        token.sign_in_form(now=access_expires + timedelta(minutes=1))
+    message = str(raised.value)
+    assert "expired at 2031-01-02T03:04:05+00:00" in message
+    assert "its refresh token expires at 2031-01-02T15:04:05+00:00" in message
+    assert "PeriodicSessionDuration" in message
 
 
 @pytest.mark.parametrize("sign_in_url", ["not a url", "ftp://example/auth/sign-in", "https:///auth/sign-in"])

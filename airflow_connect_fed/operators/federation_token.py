@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow_connect_fed import metrics
@@ -19,6 +19,7 @@ from airflow_connect_fed.destinations import (
     resolve_destination,
     validate_destination,
 )
+from airflow_connect_fed.destinations.teams import task_team
 from airflow_connect_fed.destinations.write_quota import paced_writes
 from airflow_connect_fed.exceptions import (
     AwsConnectionError,
@@ -32,8 +33,9 @@ from airflow_connect_fed.exceptions import (
     UserNotFoundError,
 )
 from airflow_connect_fed.operators.base import ConnectOperator, annotate_outlets, rendered
+from airflow_connect_fed.refresh_schedule import schedule_warnings
 from airflow_connect_fed.secret_key import DEFAULT_SECRET_KEY, USER_FIELD, secret_key_for
-from airflow_connect_fed.token import TOKEN_LIFETIME
+from airflow_connect_fed.token import ACCESS_TOKEN_MAX_LIFETIME
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -81,6 +83,21 @@ class _FederationOperator(ConnectOperator):
         """The tags of this task's metrics (backends without tags drop them)."""
         return {"instance_id": instance_id, "operator": type(self).__name__}
 
+    def _check_schedule(
+        self, context: Context, access_lifetime: timedelta, destination: TokenDestination
+    ) -> None:
+        """Warn when this DAG's runs, with the reuse window and the access tokens' life just seen, never
+        reuse a token or rewrite Secrets Manager secrets more often than AWS advises."""
+        store = destination.aws_store()
+        secrets_manager = store is not None and store.kind == "secrets_manager"
+        for warning in schedule_warnings(
+            run_every=_since_previous_run(context) if secrets_manager else None,
+            reuse_window=self.reuse_if_valid_for,
+            access_lifetime=access_lifetime,
+            secrets_manager=secrets_manager,
+        ):
+            self.log.warning(warning)
+
 
 class GetFederationTokenOperator(_FederationOperator):
     """Get a Connect federation token (``GetFederationToken``) and hand it to a destination.
@@ -104,9 +121,9 @@ class GetFederationTokenOperator(_FederationOperator):
     :param secret_key: Variable name for ``destination="secrets_backend"``; a ``{user}`` in it is
         filled with ``connect_user`` by the rule of :mod:`airflow_connect_fed.secret_key`, as
         ``GetFederationTokensOperator`` does. (templated)
-    :param reuse_if_valid_for: skip the API call while the stored token stays valid this long
-        (``timedelta`` or seconds, at most the token's 12-hour lifetime); needs a destination
-        that stores the token.
+    :param reuse_if_valid_for: skip the API call while the stored token's access token stays valid
+        this long (``timedelta`` or seconds, under the access token's life: the instance's
+        ``PeriodicSessionDuration``, at most 60 minutes); needs a destination that stores the token.
     :param shared_quota_conn_id: Airflow ``redis`` connection of the deployment-wide quota
         (default ``[connect_federation] shared_quota_conn_id``).
     """
@@ -137,17 +154,19 @@ class GetFederationTokenOperator(_FederationOperator):
         connect_user = rendered("connect_user", self.connect_user) if "connect_user" in self._given else None
         role_arn = rendered("role_arn", self.role_arn) if "role_arn" in self._given else None
         validate_caller(connect_user, role_arn)
-        destination = self._destination(connect_user)
+        destination = self._destination(connect_user, task_team(context))
         principal = None if destination.kind == "xcom" else self._principal(connect_user, role_arn)
         stored = _reusable_token(
             destination, instance.instance_id, connect_user, principal, self.reuse_if_valid_for, self.log
         )
         if stored is not None:
             self.log.info(
-                "Reusing the stored federation token for %s on instance %s: valid until %s; no API call made.",
+                "Reusing the stored federation token for %s on instance %s: access token valid until %s, "
+                "refresh token until %s; no API call made.",
                 stored.token.user_arn,
                 stored.token.instance_id,
                 stored.token.access_token_expiration.isoformat(),
+                stored.token.refresh_token_expiration.isoformat(),
             )
             annotate_outlets(self.outlets, context, _token_event(stored.token, rotated=False))
             metrics.incr("tokens_reused", tags=self._metric_tags(instance.instance_id))
@@ -171,20 +190,24 @@ class GetFederationTokenOperator(_FederationOperator):
     ) -> dict[str, Any]:
         """A new token from Connect, written to ``destination``; the destination's value."""
         token = self.hook.get_federation_token(instance_id, connect_user=connect_user, role_arn=role_arn)
+        access_lifetime = token.expires_in()
         self.log.info(
-            "Got a federation token for %s on instance %s; the access token expires at %s.",
+            "Got a federation token for %s on instance %s; the access token expires at %s, the refresh token at %s.",
             token.user_arn,
             token.instance_id,
             token.access_token_expiration.isoformat(),
+            token.refresh_token_expiration.isoformat(),
         )
         value = destination.write(token, connect_user, principal)
         if destination.kind != XComDestination.kind:
             self.log.info("Stored the token in %s.", destination.describe(value))
+            self._check_schedule(context, access_lifetime, destination)
         annotate_outlets(self.outlets, context, _token_event(token, rotated=True))
         return value
 
-    def _destination(self, connect_user: str | None) -> TokenDestination:
-        """The rendered destination, checked (backend, key, store name) before any AWS call."""
+    def _destination(self, connect_user: str | None, team_name: str | None) -> TokenDestination:
+        """The rendered destination, checked (backend, key, store name) before any AWS call; ``team_name``:
+        the task's team."""
         if self.destination == "xcom":
             self.log.warning(XCOM_WARNING)
             return resolve_destination("xcom")
@@ -205,7 +228,7 @@ class GetFederationTokenOperator(_FederationOperator):
                     "token, e.g. 'connect/agents/agent-1'."
                 )
             secret_key = secret_key_for(connect_user, secret_key)
-        return _checked(resolve_destination("secrets_backend", secret_key))
+        return _checked(resolve_destination("secrets_backend", secret_key, team_name))
 
     def _principal(self, connect_user: str | None, role_arn: str | None) -> str | None:
         """Who the token is requested as: the role for a Connect username, else the connection's identity."""
@@ -300,7 +323,7 @@ class GetFederationTokensOperator(_FederationOperator):
         instance = InstanceRef.parse(instance_id)
         role_arn = validate_role_arn(rendered("role_arn", self.role_arn), "GetFederationTokensOperator")
         users = _user_list(rendered("connect_users", self.connect_users), role_arn)
-        destinations = self._destinations(users)
+        destinations = self._destinations(users, task_team(context))
         values: dict[str, Any] = {}
         for user in users:
             stored = _reusable_token(
@@ -311,11 +334,14 @@ class GetFederationTokensOperator(_FederationOperator):
         fetch = [user for user in users if user not in values]
         failures: dict[str, ConnectFederationError] = {}
         lock = threading.Lock()
+        access_lifetimes: list[timedelta] = []
 
         def store(user: str, token: FederationToken) -> None:
+            access_lifetime = token.expires_in()
             value = destinations[user].write(token, user, role_arn)
             with lock:
                 values[user] = value
+                access_lifetimes.append(access_lifetime)
 
         if fetch:
             account = role_arn.split(":")[4]  # the stores' writes count against the role's account
@@ -359,6 +385,8 @@ class GetFederationTokensOperator(_FederationOperator):
             )
         for user, failure in failures.items():
             self.log.warning("No token for %s: %s: %s", user, type(failure).__name__, failure)
+        if access_lifetimes and self.destination != XComDestination.kind:
+            self._check_schedule(context, max(access_lifetimes), destinations[fetch[0]])
         rotated: list[Any] = [user for user in fetch if user not in failures and user not in departed]
         extra: dict[str, Any] = {
             "instance_id": instance.instance_id,
@@ -372,8 +400,9 @@ class GetFederationTokensOperator(_FederationOperator):
             raise BulkFederationError(instance.instance_id, failures)
         return {user: values[user] for user in users if user in values}
 
-    def _destinations(self, users: list[str]) -> dict[str, TokenDestination]:
-        """Each user's destination, checked (backend, store names) before any AWS call."""
+    def _destinations(self, users: list[str], team_name: str | None) -> dict[str, TokenDestination]:
+        """Each user's destination, checked (backend, store names) before any AWS call; ``team_name``: the
+        task's team."""
         if callable(self.destination):
             return {user: _checked(_user_destination(self.destination, user)) for user in users}
         if self.destination == XComDestination.kind:
@@ -381,7 +410,9 @@ class GetFederationTokensOperator(_FederationOperator):
             return dict.fromkeys(users, resolve_destination(XComDestination.kind))
         secret_key = rendered("secret_key", self.secret_key)
         return {
-            user: _checked(resolve_destination("secrets_backend", secret_key_for(user, secret_key)))
+            user: _checked(
+                resolve_destination("secrets_backend", secret_key_for(user, secret_key), team_name)
+            )
             for user in users
         }
 
@@ -407,6 +438,7 @@ def _token_event(token: FederationToken, *, rotated: bool) -> dict[str, Any]:
         "user_arn": token.user_arn,
         "instance_id": token.instance_id,
         "access_token_expiration": token.access_token_expiration.isoformat(),
+        "refresh_token_expiration": token.refresh_token_expiration.isoformat(),
         "rotated": rotated,
     }
 
@@ -445,9 +477,11 @@ def _reusable_token(
         return None
     if not stored.token.is_valid(window):
         log.info(
-            "The stored token expires at %s, within %s; getting a new one.",
+            "The stored token's access token expires at %s, within reuse_if_valid_for %s (its refresh token "
+            "expires at %s, but signing in needs the access token); getting a new one.",
             stored.token.access_token_expiration.isoformat(),
             window,
+            stored.token.refresh_token_expiration.isoformat(),
         )
         return None
     return stored
@@ -467,17 +501,27 @@ def _user_list(value: object, role_arn: str) -> list[str]:
     return connect_user_list(value, role_arn)
 
 
+def _since_previous_run(context: Context) -> timedelta | None:
+    """Time since the DAG's previous successful run started: how often its runs come."""
+    started = context.get("prev_start_date_success")
+    if not started:  # no earlier successful run (the context's value is a lazy proxy: test its truth)
+        return None
+    return datetime.now(UTC) - datetime.fromtimestamp(started.timestamp(), UTC)
+
+
 def _reuse_window(value: timedelta | float | None) -> timedelta | None:
-    """``reuse_if_valid_for`` as a timedelta: more than 0 and at most the token's lifetime."""
+    """``reuse_if_valid_for`` as a timedelta: more than 0 and at most the longest access token's life."""
     if value is None:
         return None
     window = value
     if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
         window = timedelta(seconds=value)
-    if isinstance(window, timedelta) and timedelta(0) < window <= TOKEN_LIFETIME:
+    if isinstance(window, timedelta) and timedelta(0) < window <= ACCESS_TOKEN_MAX_LIFETIME:
         return window
     raise InvalidInputError(
         f"reuse_if_valid_for must be a timedelta or a number of seconds above 0 and at most "
-        f"{TOKEN_LIFETIME.total_seconds():.0f} (the tokens' 12-hour lifetime; no stored token stays "
-        f"valid longer), got {value!r}."
+        f"{ACCESS_TOKEN_MAX_LIFETIME.total_seconds():.0f} (60 minutes), got {value!r}. Reuse is judged on the "
+        "access token, which lives as long as the instance's authentication profile's PeriodicSessionDuration "
+        "(10-60 minutes), not the refresh token's 12 hours: a longer window is never met. See the 'Session "
+        "lifetimes' how-to for the window that fits a schedule."
     )

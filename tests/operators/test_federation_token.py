@@ -170,7 +170,8 @@ def test_execute_pushes_the_token_dict_and_warns_once(emu_instance, log_messages
     (info,) = [message for message in logs if message.startswith("Got a federation token")]
     assert info == (
         f"Got a federation token for {token.user_arn} on instance {INSTANCE_ID}; "
-        f"the access token expires at {token.access_token_expiration.isoformat()}."
+        f"the access token expires at {token.access_token_expiration.isoformat()}, "
+        f"the refresh token at {token.refresh_token_expiration.isoformat()}."
     )
     assert token.access_token not in repr(logs)
     assert token.refresh_token not in repr(logs)
@@ -235,15 +236,19 @@ def test_custom_destination_object():
 
 @pytest.mark.parametrize(
     "value",
-    [-1, 0, "10", timedelta(seconds=-5), True, float("inf"), float("nan"), 12 * 3600 + 1, timedelta(days=1)],
+    [-1, 0, "10", timedelta(seconds=-5), True, float("inf"), float("nan"), 3601, timedelta(hours=7)],
 )
 def test_bad_reuse_window(value):
     with pytest.raises(InvalidInputError) as raised:
         make_operator(reuse_if_valid_for=value)
-    assert "reuse_if_valid_for must be a timedelta or a number of seconds above 0 and at most 43200" in str(
-        raised.value
-    )
-    assert f"got {value!r}" in str(raised.value)
+    message = str(raised.value)
+    assert "reuse_if_valid_for must be a timedelta or a number of seconds above 0 and at most 3600" in message
+    assert f"got {value!r}" in message
+    assert "PeriodicSessionDuration (10-60 minutes)" in message
+
+
+def test_the_longest_reuse_window_is_the_longest_access_token():
+    assert make_operator(reuse_if_valid_for=3600).reuse_if_valid_for == timedelta(hours=1)
 
 
 def test_reuse_window_in_seconds():
@@ -298,11 +303,11 @@ class TestReuse:
         secrets = emu_instance.client("secretsmanager", **emu_connection)
         return SecretsManagerDestination("connect/agent-1", aws_conn_id=None, client=secrets)
 
-    def seed(self, store, user="agent-1", hours=12, instance=INSTANCE_ID, principal=ROLE_ARN):
+    def seed(self, store, user="agent-1", minutes=45, instance=INSTANCE_ID, principal=ROLE_ARN):
 
         from airflow_connect_fed.token import FederationToken
 
-        body = success_body(expires_at=datetime.now(UTC) + timedelta(hours=hours))
+        body = success_body(expires_at=datetime.now(UTC) + timedelta(minutes=minutes))
         seeded = store.write(FederationToken.from_dict(body, instance_id=instance), user, principal)
         self.emulator.counters.reset()
         return seeded
@@ -313,7 +318,7 @@ class TestReuse:
 
     def run(self, store, **kwargs):
         kwargs = {"connect_user": "agent-1", "role_arn": ROLE_ARN, "aws_conn_id": "emu", **kwargs}
-        op = make_operator(destination=store, reuse_if_valid_for=3600, **kwargs)
+        op = make_operator(destination=store, reuse_if_valid_for=1800, **kwargs)
         value = op.execute({})
         return value, " | ".join(self.log_messages())
 
@@ -332,7 +337,7 @@ class TestReuse:
     @pytest.mark.parametrize(
         ("seed", "reason"),
         [
-            ({"hours": 0.5}, "within 1:00:00; getting a new one"),
+            ({"minutes": 20}, "within reuse_if_valid_for 0:30:00 (its refresh token expires at"),
             ({"user": "agent-2"}, "for another instance or user"),
             ({"instance": "other-instance"}, "for another instance or user"),
             (
@@ -348,6 +353,43 @@ class TestReuse:
         assert self.federation_requests() == 1
         assert value["version_id"] != seeded["version_id"]
         assert reason in logs
+
+    def test_a_token_past_its_access_expiry_is_not_reused_though_its_refresh_token_lives(self, store):
+        seeded = self.seed(store, minutes=-1)
+        assert store.current().token.refresh_expires_in() > timedelta(hours=11)
+        value, logs = self.run(store)
+        assert self.federation_requests() == 1
+        assert value["version_id"] != seeded["version_id"]
+        assert "(its refresh token expires at" in logs
+
+    def test_a_schedule_rewriting_the_secret_within_ten_minutes_is_warned_about(self, store):
+        op = make_operator(
+            destination=store,
+            connect_user="agent-1",
+            role_arn=ROLE_ARN,
+            aws_conn_id="emu",
+        )
+        op.execute({"prev_start_date_success": datetime.now(UTC) - timedelta(minutes=4)})
+        (warning,) = [m for m in self.log_messages() if "AWS advises at most once every 10.0 min" in m]
+        assert "This DAG's runs come every 4.0 min and, with reuse_if_valid_for unset" in warning
+        assert "Secrets Manager secret about every 4.0 min" in warning
+        assert ACCESS_TOKEN not in warning
+
+    @pytest.mark.parametrize(
+        ("every", "window"), [(11, None), (4, 1800)], ids=["runs every 11 min", "reused for 32 min"]
+    )
+    def test_a_schedule_rewriting_the_secret_every_ten_minutes_or_more_is_not_warned_about(
+        self, store, every, window
+    ):
+        op = make_operator(
+            destination=store,
+            connect_user="agent-1",
+            role_arn=ROLE_ARN,
+            aws_conn_id="emu",
+            reuse_if_valid_for=window,
+        )
+        op.execute({"prev_start_date_success": datetime.now(UTC) - timedelta(minutes=every)})
+        assert [m for m in self.log_messages() if "AWS advises" in m] == []
 
     def test_the_connections_own_identity_is_compared(self, store, monkeypatch):
         seeded = self.seed(store, user=None, principal=CALLER_ARN)
@@ -419,6 +461,7 @@ def test_outlet_events_get_expiry_and_user_not_token():
         "user_arn": value["UserArn"],
         "instance_id": INSTANCE_ID,
         "access_token_expiration": value["Credentials"]["AccessTokenExpiration"],
+        "refresh_token_expiration": value["Credentials"]["RefreshTokenExpiration"],
         "rotated": True,
     }
 
@@ -449,7 +492,7 @@ class TestBadRenderedInputs:
                 connect_user="{{ params.user }}",
                 role_arn="{{ params.role }}",
                 secret_key="{{ params.key }}",
-                reuse_if_valid_for=3600,
+                reuse_if_valid_for=1800,
                 aws_conn_id="emu",
                 params=params,
             )
@@ -653,9 +696,27 @@ def test_reuse_skips_valid_tokens(setup):
     emulator, instance, role_arn, users, store, _ = setup
     first = operator(instance, role_arn, users[:5], store).execute({})
     emulator.counters.reset()
-    second = operator(instance, role_arn, users[:5], store, reuse_if_valid_for=3600).execute({})
+    second = operator(instance, role_arn, users[:5], store, reuse_if_valid_for=1800).execute({})
     assert emulator.counters.totals().received == 0
     assert {u: r["version_id"] for u, r in second.items()} == {u: r["version_id"] for u, r in first.items()}
+
+
+@pytest.mark.integration
+def test_the_bulk_warns_once_about_a_window_the_access_tokens_never_meet(setup, log_messages):
+    _, instance, role_arn, users, store, _ = setup
+    operator(instance, role_arn, users[:3], store, reuse_if_valid_for=3600).execute(
+        {"prev_start_date_success": datetime.now(UTC) - timedelta(minutes=3)}
+    )
+    logs = log_messages()
+    (never,) = [m for m in logs if "so no stored token is ever reused" in m]
+    assert never.startswith(
+        "reuse_if_valid_for (60.0 min) is not shorter than the access tokens this instance issues"
+    )
+    (rewrites,) = [
+        m for m in logs if "AWS advises at most once every 10.0 min" in m
+    ]  # one per task, not per agent
+    assert "runs come every 3.0 min" in rewrites
+    assert "secret about every 3.0 min" in rewrites
 
 
 @pytest.mark.parametrize(
@@ -926,7 +987,7 @@ def test_the_bulk_counts_fetched_reused_failed_and_departed_users(setup, monkeyp
     emulator.delete_user(instance["id"], GONE)
     stats = recording_stats(monkeypatch)
     asked = [*users[:4], GONE]
-    operator(instance, role_arn, asked, store, reuse_if_valid_for=3600, skip_departed_users=True).execute({})
+    operator(instance, role_arn, asked, store, reuse_if_valid_for=1800, skip_departed_users=True).execute({})
     assert stats.counts() == {"tokens_fetched": 2, "tokens_reused": 2, "users_departed": 1}
     tags = {"instance_id": instance["id"], "operator": "GetFederationTokensOperator"}
     assert stats.tags("tokens_fetched") == [tags]
