@@ -71,7 +71,7 @@ def check_agent_session(agent: str) -> dict:
 
 with DAG(
     dag_id="example_connect_federation_agents",
-    schedule=timedelta(hours=6),
+    schedule=timedelta(minutes=25),
     start_date=datetime(2026, 1, 1),
     catchup=False,
     tags=["example", "amazon-connect"],
@@ -84,7 +84,7 @@ with DAG(
         role_arn=ROLE_ARN,
         destination="secrets_backend",
         secret_key="connect/agents/{user}",
-        reuse_if_valid_for=timedelta(hours=7),
+        reuse_if_valid_for=timedelta(minutes=30),  # rotates every other run (60-minute access tokens)
     ).expand(connect_users=chunks(agents))
     # [END howto_operator_get_federation_tokens]
     refresh >> check_agent_session.expand(agent=agents)

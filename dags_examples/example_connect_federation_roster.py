@@ -41,7 +41,7 @@ def chunks(agents: list[str]) -> list[list[str]]:
 
 with DAG(
     dag_id="example_connect_federation_roster",
-    schedule=timedelta(hours=6),
+    schedule=timedelta(minutes=25),
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,
@@ -60,7 +60,7 @@ with DAG(
         instance_id=INSTANCE_ID,
         role_arn=ROLE_ARN,
         secret_key=AGENT_VARIABLE,
-        reuse_if_valid_for=timedelta(hours=7),
+        reuse_if_valid_for=timedelta(minutes=30),  # rotates every other run (60-minute access tokens)
         skip_departed_users=True,
     ).expand(connect_users=chunks(agents.output))
     # [END howto_operator_refresh_listed_agents]

@@ -20,7 +20,7 @@ INSTANCE_ID = os.environ.get("CONNECT_INSTANCE_ID", "11111111-2222-3333-4444-555
 ROLE_ARN = os.environ.get("CONNECT_FEDERATION_ROLE_ARN", "arn:aws:iam::123456789012:role/ConnectFederation")
 CONNECT_USER = os.environ.get("CONNECT_AGENT", "agent-1")
 SECRET_KEY = f"connect/agents/{CONNECT_USER}"
-REFRESH_EVERY = timedelta(seconds=int(os.environ.get("CONNECT_REFRESH_SECONDS", 6 * 3600)))
+REFRESH_EVERY = timedelta(seconds=int(os.environ.get("CONNECT_REFRESH_SECONDS", 25 * 60)))
 
 # [START howto_asset_agent_token]
 AGENT_TOKEN = Asset(
@@ -43,8 +43,10 @@ with DAG(
         role_arn=ROLE_ARN,
         destination="secrets_backend",
         secret_key=SECRET_KEY,
-        # Tokens last 12 hours: a re-run within the first 5 hours reuses the stored one.
-        reuse_if_valid_for=timedelta(hours=7),
+        # Access tokens live 60 minutes (the default authentication profile): every 25 minutes, the
+        # run after a rotation reuses the token (35 minutes left, more than 30), the next rotates it,
+        # and readers always find at least 5 minutes left. The secret is rewritten every 50 minutes.
+        reuse_if_valid_for=timedelta(minutes=30),
         outlets=[AGENT_TOKEN],
     )
     # [END howto_operator_get_federation_token_secrets_backend]

@@ -78,7 +78,7 @@ with DAG(
         connect_user=CONNECT_USER,
         role_arn=ROLE_ARN,
         secret_key="connect/agents/{user}",
-        reuse_if_valid_for=timedelta(hours=1),
+        reuse_if_valid_for=timedelta(minutes=10),  # the sign-in right after needs minutes, not hours
     )
 
     # [START howto_sign_in_agent]

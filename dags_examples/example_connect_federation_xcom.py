@@ -1,6 +1,7 @@
-"""Refresh an agent's Connect federation token every 6 hours and use it downstream.
+"""Get an agent's Connect federation token every 6 hours and use it downstream, in the same run.
 
-The token lasts 12 hours, so a 6-hour schedule always leaves a valid one.
+The access token lives as long as the instance's authentication profile says (10 to 60 minutes),
+so the downstream task uses it right after it is fetched, not hours later.
 ``destination="xcom"`` keeps the token in the metadata DB in plain text; see
 ``example_connect_federation_secrets`` for the safe default in production.
 """

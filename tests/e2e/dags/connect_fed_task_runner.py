@@ -41,7 +41,7 @@ with DAG("connect_fed_debug", schedule=None, start_date=datetime(2026, 1, 1), ca
         connect_user=AGENT,
         role_arn=ROLE_ARN,
         secret_key=f"connect/agents/{AGENT}",
-        reuse_if_valid_for=timedelta(hours=1),
+        reuse_if_valid_for=timedelta(minutes=30),
     )
     ssm = GetFederationTokenOperator(
         task_id="ssm",
@@ -49,7 +49,7 @@ with DAG("connect_fed_debug", schedule=None, start_date=datetime(2026, 1, 1), ca
         connect_user=AGENT,
         role_arn=ROLE_ARN,
         destination=SsmParameterDestination(f"/connect/agents/{AGENT}"),
-        reuse_if_valid_for=timedelta(hours=1),
+        reuse_if_valid_for=timedelta(minutes=30),
     )
     use.override(task_id="use_secrets_backend")(secrets_backend.output)
     use.override(task_id="use_ssm")(ssm.output)
@@ -62,7 +62,7 @@ with DAG("connect_fed_returns_token", schedule=None, start_date=datetime(2026, 1
         connect_user=AGENT,
         role_arn=ROLE_ARN,
         secret_key=f"connect/agents/{AGENT}",
-        reuse_if_valid_for=timedelta(hours=1),
+        reuse_if_valid_for=timedelta(minutes=30),
     )
 
     @task
@@ -79,7 +79,7 @@ with DAG("connect_fed_bulk", schedule=None, start_date=datetime(2026, 1, 1), cat
         connect_users=BULK_AGENTS,
         role_arn=ROLE_ARN,
         secret_key="connect/agents/{user}",
-        reuse_if_valid_for=timedelta(hours=1),
+        reuse_if_valid_for=timedelta(minutes=30),
         requests_per_second=float(os.environ.get("CONNECT_BULK_RATE", "4")),
         burst=1,
     )
