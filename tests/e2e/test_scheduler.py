@@ -28,8 +28,8 @@ PRODUCER = "example_connect_federation_secrets"
 CONSUMER = "example_connect_federation_session"
 AGENT = "agent-e2e"
 SECRET_ID = f"airflow/variables/connect/agents/{AGENT}"
-# Minutes an access token lives (the instance's PeriodicSessionDuration): shorter than
-# reuse_if_valid_for (7 h), so every run rotates.
+# Minutes an access token lives (the instance's PeriodicSessionDuration): under the DAG's
+# reuse_if_valid_for (30 minutes), so every run rotates.
 PERIODIC_SESSION_DURATION = 15
 SCHEDULED_RUNS = 2
 RUNS_DEADLINE = 270.0  # seconds from the start of the scheduler
