@@ -38,14 +38,17 @@ def validate_destination(destination: object) -> str | TokenDestination:
     )
 
 
-def resolve_destination(destination: object, secret_key: str | None = None) -> TokenDestination:
-    """The operator's ``destination`` argument (a name or an object) as a :class:`TokenDestination`."""
+def resolve_destination(
+    destination: object, secret_key: str | None = None, team_name: str | None = None
+) -> TokenDestination:
+    """The operator's ``destination`` argument (a name or an object) as a :class:`TokenDestination`;
+    ``team_name``, the running task's team, for ``"secrets_backend"``."""
     destination = validate_destination(destination)
     if isinstance(destination, TokenDestination):
         return destination
     if destination == XComDestination.kind:
         return XComDestination()
-    return SecretsBackendDestination(secret_key)
+    return SecretsBackendDestination(secret_key, team_name)
 
 
 __all__ = [

@@ -9,6 +9,10 @@ A task process looks Variables up through ``[workers] secrets_backend`` (with
 through Airflow's public ``conf``. On Airflow versions that read per-key overrides
 (``AIRFLOW__WORKERS__SECRETS_BACKEND_KWARG__<KEY>``, ``AIRFLOW__SECRETS__BACKEND_KWARG__<KEY>``),
 those override the JSON too.
+
+In multi-team mode a task of a team reads its team's Variables through the API server's
+``[secrets] backend``, at ``<prefix><sep><team>--<key>`` (see :mod:`~airflow_connect_fed.destinations.teams`),
+so that is where its token goes.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_connect_fed._client.sensitive import protect
 from airflow_connect_fed.destinations.base import StoredToken, TokenDestination, deserialize
+from airflow_connect_fed.destinations.teams import amazon_team_separator, check_key, variable_team
 from airflow_connect_fed.exceptions import InvalidDestinationError, TokenReadError
 
 if TYPE_CHECKING:
@@ -59,18 +64,24 @@ class SecretsBackendDestination(TokenDestination):
     destination only checks ``secret_key``; :meth:`~TokenDestination.check` (which the operators
     call before any AWS call) reads the configuration, builds the backend and checks the name the
     store will hold once the backend's prefix is applied.
+
+    ``team_name`` is the running task's team (the operators pass its DAG run's ``team_name``). In
+    multi-team mode, with an amazon provider that reads team-scoped Variables, the token goes where
+    only that team's tasks read it: ``[secrets] backend``'s ``<prefix><sep><team>--<secret_key>``.
+    Otherwise it is ignored.
     """
 
     kind = "secrets_backend"
 
-    def __init__(self, secret_key: str | None) -> None:
+    def __init__(self, secret_key: str | None, team_name: str | None = None) -> None:
         if not isinstance(secret_key, str) or not secret_key.strip() or secret_key == "None":  # noqa: S105
             raise InvalidDestinationError(
                 f'destination="secrets_backend" needs secret_key, the Variable name downstream tasks read; '
                 f"got secret_key={secret_key!r}."
             )
         self.secret_key = secret_key
-        self._store: AwsStoreDestination | None = None
+        self.team_name = team_name
+        self._place: VariableStore | None = None
 
     def check(self) -> None:
         self.store()
@@ -85,44 +96,50 @@ class SecretsBackendDestination(TokenDestination):
         return None if stored is None else replace(stored, reference=self._as_variable(stored.reference))
 
     def describe(self, reference: Mapping[str, Any]) -> str:
-        return f"Variable {self.secret_key!r}: {self.store().describe(reference)}"
+        team = reference.get("team_name")
+        of_team = f" of team {team!r}" if team else ""
+        return f"Variable {self.secret_key!r}{of_team}: {self.store().describe(reference)}"
 
     def aws_store(self) -> AwsStoreDestination:
         return self.store()
 
     @classmethod
     def read(cls, reference: Mapping[str, Any]) -> FederationToken:
-        """Read through the task's backend, as ``Variable.get`` would."""
-        destination = cls(reference.get("secret_key"))
-        value = destination.backend().get_variable(destination.secret_key)
+        """Read through the backend that wrote it, as ``Variable.get`` in a task of the reference's team would."""
+        key = cls(reference.get("secret_key")).secret_key
+        team = reference.get("team_name")
+        backend = _readable(team_backend() if team else task_backend(), key)
+        value = backend.get_variable(key, team_name=team) if team else backend.get_variable(key)
+        of_team = f" for team {team!r}" if team else ""
         if value is None:
             raise TokenReadError(
-                f"The secrets backend has no Variable {destination.secret_key!r}; was the token written?"
+                f"The secrets backend has no Variable {key!r}{of_team}; was the token written?"
             )
-        return deserialize(value, f"Variable {destination.secret_key!r}")[0]
+        return deserialize(value, f"Variable {key!r}{of_team}")[0]
 
     def _as_variable(self, reference: dict[str, Any]) -> dict[str, Any]:
-        """The store's reference as this destination's: its kind and the Variable name added."""
-        return {**reference, "kind": self.kind, "secret_key": self.secret_key}
+        """The store's reference as this destination's: its kind, the Variable name and its team added."""
+        team = self.place().team_name
+        return {
+            **reference,
+            "kind": self.kind,
+            "secret_key": self.secret_key,
+            **({"team_name": team} if team else {}),
+        }
 
-    def backend(self) -> Any:
-        """The task's backend instance, or a clear error when it cannot hold the token."""
-        configured = task_backend()
-        backend = configured.backend
-        pattern = getattr(backend, "variables_lookup_pattern", None)
-        if pattern and not re.match(pattern, self.secret_key, re.IGNORECASE):
-            raise InvalidDestinationError(
-                f"secret_key {self.secret_key!r} does not match the backend's variables_lookup_pattern "
-                f"{pattern!r} ({configured.kwargs_option}), so the backend would never read it. Choose a "
-                "matching key."
-            )
-        return backend
+    def place(self) -> VariableStore:
+        """Where the backend the task's team reads keeps ``secret_key``, on the backend's client."""
+        if self._place is None:
+            self._place = variable_store(self.secret_key, self.team_name, lookup_pattern=True)
+        return self._place
 
     def store(self) -> AwsStoreDestination:
         """The store and name the task's backend reads ``secret_key`` from, on the backend's client."""
-        if self._store is None:
-            self._store = _store_of(self.backend(), self.secret_key)
-        return self._store
+        return self.place().store
+
+    def backend(self) -> Any:
+        """The backend instance the token is written for, or a clear error when it cannot hold the token."""
+        return self.place().backend.backend
 
 
 @dataclass(frozen=True)
@@ -132,6 +149,15 @@ class TaskBackend:
     backend: Any
     backend_option: str
     kwargs_option: str
+
+
+@dataclass(frozen=True)
+class VariableStore:
+    """Where a Variable is kept: the store and name, the team (``None``: the global name) and the backend."""
+
+    store: AwsStoreDestination
+    team_name: str | None
+    backend: TaskBackend
 
 
 @dataclass(frozen=True)
@@ -169,11 +195,16 @@ class BackendSetting:
         return {**_kwargs(self.kwargs, self.kwargs_option), **dict(self.overrides)}
 
 
-def backend_setting() -> BackendSetting | None:
-    """Which secrets backend a task process reads through, as Airflow resolves it; ``None`` when unset."""
+def backend_setting(
+    options: tuple[tuple[str, str, str], ...] = TASK_BACKEND_OPTIONS,
+) -> BackendSetting | None:
+    """Which secrets backend a task process reads through, as Airflow resolves it; ``None`` when unset.
+
+    ``options``: where to look, in order (default: the task process's order).
+    """
     from airflow.providers.common.compat.sdk import conf
 
-    for section, option, kwargs_key in TASK_BACKEND_OPTIONS:
+    for section, option, kwargs_key in options:
         path = (conf.get(section, option, fallback="") or "").strip()
         if path:
             kwargs = conf.get(section, kwargs_key, fallback="") or ""
@@ -195,6 +226,25 @@ def task_backend() -> TaskBackend:
         raise InvalidDestinationError(
             'destination="secrets_backend" writes the token where the task\'s secrets backend reads Variables, '
             f"but neither [workers] secrets_backend nor [secrets] backend is set. {_CONFIGURE}"
+        )
+    return _task_backend(setting)
+
+
+def team_backend() -> TaskBackend:
+    """The secrets backend a team's tasks read their team's Variables through: ``[secrets] backend``.
+
+    The API server asks it with the task's team; a task process asks its own backend without one.
+    Raises :class:`~airflow_connect_fed.exceptions.InvalidDestinationError` as :func:`task_backend`
+    does, and when ``[secrets] backend`` is unset.
+    """
+    setting = backend_setting(TASK_BACKEND_OPTIONS[1:])
+    if setting is None:
+        raise InvalidDestinationError(
+            "In multi-team mode a team's tasks read their team's Variables through the API server's "
+            "[secrets] backend (a task process asks [workers] secrets_backend without its team), but "
+            "[secrets] backend is not set. Set it, with [secrets] backend_kwargs, to the amazon backend on the "
+            "API server and the workers, or pass a SecretsManagerDestination/SsmParameterDestination (a name "
+            "every team's tasks can read)."
         )
     return _task_backend(setting)
 
@@ -274,28 +324,62 @@ def _task_sdk_version() -> tuple[int, int]:
     return int(major), int(minor)
 
 
-def variable_store(secret_key: str) -> AwsStoreDestination:
-    """The store and name the task's backend reads the Variable ``secret_key`` from, on the backend's client.
+def variable_store(
+    secret_key: str, team_name: str | None = None, *, lookup_pattern: bool = False
+) -> VariableStore:
+    """Where the Variable ``secret_key`` is read by tasks of ``team_name`` (the task's team, ``None``: none).
 
-    Unlike :meth:`SecretsBackendDestination.store`, it does not ask whether the backend's
-    ``variables_lookup_pattern`` lets it read the key.
+    In multi-team mode, with an amazon provider that reads team-scoped Variables, that is the
+    team-scoped name of ``[secrets] backend``; otherwise the name the task's own backend reads.
+    ``lookup_pattern``: also refuse a key the backend's ``variables_lookup_pattern`` would skip.
+    Every check is made before any AWS call.
     """
-    return _store_of(task_backend().backend, secret_key)
+    separator = amazon_team_separator()
+    team = variable_team(team_name, separator)
+    check_key(secret_key, team, separator)
+    configured = task_backend() if team is None else team_backend()
+    if lookup_pattern:
+        _readable(configured, secret_key)
+    return VariableStore(_store_of(configured, secret_key, team, separator), team, configured)
 
 
-def _store_of(backend: Any, secret_key: str) -> AwsStoreDestination:
-    """The store and name ``backend`` reads the Variable ``secret_key`` from, as its lookup builds it."""
+def _readable(configured: TaskBackend, secret_key: str) -> Any:
+    """The backend, if its ``variables_lookup_pattern`` lets it read ``secret_key``."""
+    pattern = getattr(configured.backend, "variables_lookup_pattern", None)
+    if pattern and not re.match(pattern, secret_key, re.IGNORECASE):
+        raise InvalidDestinationError(
+            f"secret_key {secret_key!r} does not match the backend's variables_lookup_pattern "
+            f"{pattern!r} ({configured.kwargs_option}), so the backend would never read it. Choose a "
+            "matching key."
+        )
+    return configured.backend
+
+
+def _store_of(
+    configured: TaskBackend, secret_key: str, team_name: str | None, separator: str | None
+) -> AwsStoreDestination:
+    """The store and name the backend reads the Variable ``secret_key`` from, as its lookup builds it:
+    for a team, ``<team><separator><secret_key>`` under its prefix."""
     from airflow.providers.amazon.aws.secrets.secrets_manager import SecretsManagerBackend
 
     from airflow_connect_fed.destinations.secrets_manager import SecretsManagerDestination
     from airflow_connect_fed.destinations.ssm import SsmParameterDestination
 
+    backend = configured.backend
     prefix = backend.variables_prefix
+    variable_id = secret_key if team_name is None else f"{team_name}{separator}{secret_key}"
     if isinstance(backend, SecretsManagerBackend):
+        if team_name is not None and not prefix:
+            raise InvalidDestinationError(
+                f"The {type(backend).__name__} of {configured.backend_option} has an empty variables_prefix, and "
+                f"then reads no team-scoped names: team {team_name!r}'s token could only go under the global name, "
+                f"which every team's tasks read. Set variables_prefix in {configured.kwargs_option}, or pass a "
+                "SecretsManagerDestination with the name to write."
+            )
         # As the backend reads: an empty prefix means the bare key.
-        name = backend.build_path(prefix, secret_key, backend.sep) if prefix else secret_key
+        name = backend.build_path(prefix, variable_id, backend.sep) if prefix else variable_id
         return SecretsManagerDestination(name, aws_conn_id=None, client=backend.client)
-    name = backend.build_path(prefix, secret_key)
+    name = backend.build_path(prefix, variable_id)
     return SsmParameterDestination(
         name if name.startswith("/") else f"/{name}", aws_conn_id=None, client=backend.client
     )

@@ -8,6 +8,10 @@ instance: on Secrets Manager the secrets it tagged with the instance's ID when i
 SSM Parameter Store the parameters whose value is its token for the instance and whose name is the
 one ``secret_key`` gives the user that value records. A name the rule could not have produced for a
 valid username, a secret written by hand and another instance's token are never listed.
+
+In multi-team mode a task of a team lists and deletes its team's tokens only: the names under
+``<prefix><sep><team>--`` of ``[secrets] backend``, where that team's tasks read them (see
+:mod:`~airflow_connect_fed.destinations.teams`).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError, ClientError
 
 from airflow_connect_fed._client.aws_error import describe
-from airflow_connect_fed.destinations.secrets_backend import task_backend, variable_store
+from airflow_connect_fed.destinations.secrets_backend import VariableStore, variable_store
 from airflow_connect_fed.exceptions import InvalidDestinationError, TokenPruneError
 from airflow_connect_fed.secret_key import USER_FIELD, connect_user_of_key, secret_key_for, user_template
 
@@ -52,16 +56,18 @@ class AgentTokens:
 
 class StoredAgentTokens:
     """The tokens of ``instance_id``'s agents stored under ``secret_key`` (with ``{user}``) where the task's
-    secrets backend reads Variables.
+    secrets backend reads Variables; ``team_name``, the task's team, as for
+    :class:`~airflow_connect_fed.destinations.SecretsBackendDestination`.
 
     Making one checks ``secret_key``; :meth:`check` resolves the backend and its naming without an
     AWS request (a backend other than the amazon ones is refused as the write path refuses it).
     """
 
-    def __init__(self, instance_id: str, secret_key: str) -> None:
+    def __init__(self, instance_id: str, secret_key: str, team_name: str | None = None) -> None:
         self.instance_id = instance_id
         self.secret_key = user_template(secret_key)
-        self._sample: AwsStoreDestination | None = None
+        self.team_name = team_name
+        self._sample: VariableStore | None = None
         self._backend_prefix = ""
 
     def check(self) -> None:
@@ -97,7 +103,7 @@ class StoredAgentTokens:
             raise TokenPruneError(
                 f"Could not list the stored tokens under {self.name_prefix!r} in {store.store_name}: "
                 f"{describe(error)}. Nothing was deleted. Allow {store.list_action} to the identity of the "
-                f"task's secrets backend ({task_backend().backend_option})."
+                f"task's secrets backend ({self._place().backend.backend_option})."
             ) from error
         tokens = []
         for value in listing.values:
@@ -147,15 +153,20 @@ class StoredAgentTokens:
 
     def _store(self) -> AwsStoreDestination:
         """A store destination of the task's backend, and the prefix its names put before a key."""
+        return self._place().store
+
+    def _place(self) -> VariableStore:
+        """Where a sample user's token is kept, and the prefix (a team's included) the names put before a key."""
         if self._sample is None:
             key = secret_key_for(_SAMPLE_USER, self.secret_key)
-            sample = variable_store(key)
-            if not sample.name.endswith(key):
+            sample = variable_store(key, self.team_name)
+            name = sample.store.name
+            if not name.endswith(key):
                 raise InvalidDestinationError(
-                    f"The task's secrets backend stores the Variable {key!r} as {sample.name!r}, which does not "
+                    f"The task's secrets backend stores the Variable {key!r} as {name!r}, which does not "
                     "end with the key, so the tokens' names cannot be listed by prefix. Use a backend that "
                     "names a Variable <prefix><separator><key>, as the amazon backends do."
                 )
-            self._backend_prefix = sample.name[: len(sample.name) - len(key)]
+            self._backend_prefix = name[: len(name) - len(key)]
             self._sample = sample
         return self._sample

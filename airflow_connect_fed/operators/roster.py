@@ -112,7 +112,8 @@ class PruneFederationTokensOperator(BaseOperator):
     wrote for ``instance_id`` are ever deleted: Secrets Manager secrets it tagged with the instance
     when it created them (older untagged ones are left alone, with a warning), SSM parameters whose
     value is its token for the instance under the name ``secret_key`` gives that value's user. A
-    secret written by hand, a name no valid username gives and another instance's token stay.
+    secret written by hand, a name no valid username gives and another instance's token stay. In
+    multi-team mode a task of a team prunes that team's tokens only, where its tasks read them.
 
     Safety: nothing is deleted when ``keep_users`` is empty, or when the prune would delete more than
     ``max_prune_fraction`` of the instance's stored tokens (the task fails naming both counts; a
@@ -159,10 +160,12 @@ class PruneFederationTokensOperator(BaseOperator):
 
     def execute(self, context: Context) -> list[str]:
         from airflow_connect_fed.destinations.stored_tokens import StoredAgentTokens
+        from airflow_connect_fed.destinations.teams import task_team
 
         instance_id = InstanceRef.parse(rendered("instance_id", self.instance_id)).instance_id
         keep = _keep_users(rendered("keep_users", self.keep_users))
-        stored = StoredAgentTokens(instance_id, user_template(rendered("secret_key", self.secret_key)))
+        secret_key = user_template(rendered("secret_key", self.secret_key))
+        stored = StoredAgentTokens(instance_id, secret_key, task_team(context))
         stored.check()
         keep_keys = {secret_key_for(user, stored.secret_key) for user in keep if _valid_username(user)}
         listing = stored.find()

@@ -14,6 +14,7 @@ from airflow.providers.amazon.aws.secrets.systems_manager import SystemsManagerP
 from airflow_connect_fed import load_federation_token
 from airflow_connect_fed.destinations import SecretsBackendDestination
 from airflow_connect_fed.destinations.secrets_backend import PER_KEY_KWARGS_SINCE, task_backend
+from airflow_connect_fed.destinations.teams import amazon_team_separator
 from airflow_connect_fed.exceptions import InvalidDestinationError, TokenReadError
 from tests.destinations.conftest import SM_BACKEND, SSM_BACKEND, no_token_in, token
 from tests.federation_answers import ACCESS_TOKEN
@@ -282,3 +283,163 @@ def test_kwargs_a_subclass_refuses_are_named(monkeypatch):
     ):
         SecretsBackendDestination("k").check()
     assert secret_names() == []
+
+
+TEAM_KEY = "connect/agents/agent-1"
+teams_in_the_amazon_provider = pytest.mark.skipif(
+    amazon_team_separator() is None,
+    reason="the installed apache-airflow-providers-amazon reads no team-scoped Variables (no TEAM_SEP)",
+)
+
+
+def count_requests(client) -> list[str]:
+    """The operations ``client`` sends from now on."""
+    sent: list[str] = []
+    client.meta.events.register("before-call.*.*", lambda model, **_: sent.append(model.name))
+    return sent
+
+
+@teams_in_the_amazon_provider
+class TestTeams:
+    """Multi-team mode: a team's token goes where the amazon backend reads that team's Variable."""
+
+    @pytest.fixture(autouse=True)
+    def multi_team(self, monkeypatch):
+        monkeypatch.setenv("AIRFLOW__CORE__MULTI_TEAM", "True")
+
+    @pytest.mark.parametrize(
+        ("backend", "kwargs", "field", "name"),
+        [
+            (SM_BACKEND, {}, "secret_id", "airflow/variables/team_a--connect/agents/agent-1"),
+            (
+                SM_BACKEND,
+                {"variables_prefix": "connect", "sep": "."},
+                "secret_id",
+                "connect.team_a--connect/agents/agent-1",
+            ),
+            (SSM_BACKEND, {}, "parameter_name", "/airflow/variables/team_a--connect/agents/agent-1"),
+            (SSM_BACKEND, {"variables_prefix": ""}, "parameter_name", "/team_a--connect/agents/agent-1"),
+        ],
+    )
+    def test_only_the_team_reads_it_through_the_backend(self, monkeypatch, backend, kwargs, field, name):
+        configure(monkeypatch, "secrets", backend, **kwargs)
+        reference = SecretsBackendDestination(TEAM_KEY, team_name="team_a").write(token())
+        assert (reference[field], reference["team_name"], reference["secret_key"]) == (
+            name,
+            "team_a",
+            TEAM_KEY,
+        )
+        assert secret_names() + parameter_names() == [name]
+        # The backend's own lookup is the oracle: the team reads it, another team and a teamless task do not.
+        backend_object = task_backend().backend
+        assert (
+            json.loads(backend_object.get_variable(TEAM_KEY, team_name="team_a"))["UserArn"]
+            == token().user_arn
+        )
+        assert backend_object.get_variable(TEAM_KEY, team_name="team_b") is None
+        assert backend_object.get_variable(TEAM_KEY) is None
+        assert load_federation_token(reference) == token()
+        assert no_token_in(reference)
+
+    def test_reuse_reads_the_teams_name_only(self, monkeypatch):
+        configure(monkeypatch, "secrets", SM_BACKEND)
+        written = SecretsBackendDestination(TEAM_KEY, team_name="team_a").write(token(), "agent-1")
+        stored = SecretsBackendDestination(TEAM_KEY, team_name="team_a").current()
+        assert stored is not None
+        assert (stored.token, stored.connect_user, stored.reference) == (token(), "agent-1", written)
+        assert SecretsBackendDestination(TEAM_KEY, team_name="team_b").current() is None
+        assert SecretsBackendDestination(TEAM_KEY).current() is None
+
+    def test_the_servers_backend_not_the_workers(self, monkeypatch):
+        # A task process asks [workers] secrets_backend without its team; the API server asks
+        # [secrets] backend with it: the team's token goes to the latter.
+        configure(monkeypatch, "secrets", SM_BACKEND, variables_prefix="servers/variables")
+        configure(monkeypatch, "workers", SSM_BACKEND, variables_prefix="/workers/variables")
+        destination = SecretsBackendDestination(TEAM_KEY, team_name="team_a")
+        reference = destination.write(token())
+        assert secret_names() == ["servers/variables/team_a--connect/agents/agent-1"]
+        assert parameter_names() == []
+        assert task_backend().backend.get_variable(TEAM_KEY) is None  # the worker's own lookup misses
+        assert destination.describe(reference) == (
+            "Variable 'connect/agents/agent-1' of team 'team_a': secret "
+            "'servers/variables/team_a--connect/agents/agent-1' (version "
+            f"{reference['version_id']})"
+        )
+
+    def test_without_a_team_the_global_name(self, monkeypatch):
+        configure(monkeypatch, "workers", SM_BACKEND)
+        reference = SecretsBackendDestination(TEAM_KEY).write(token())
+        assert reference["secret_id"] == "airflow/variables/connect/agents/agent-1"
+        assert "team_name" not in reference
+
+    def test_the_servers_backend_unset(self, monkeypatch):
+        configure(monkeypatch, "workers", SM_BACKEND)
+        with pytest.raises(InvalidDestinationError) as raised:
+            SecretsBackendDestination(TEAM_KEY, team_name="team_a").check()
+        assert str(raised.value) == (
+            "In multi-team mode a team's tasks read their team's Variables through the API server's [secrets] "
+            "backend (a task process asks [workers] secrets_backend without its team), but [secrets] backend is "
+            "not set. Set it, with [secrets] backend_kwargs, to the amazon backend on the API server and the "
+            "workers, or pass a SecretsManagerDestination/SsmParameterDestination (a name every team's tasks "
+            "can read)."
+        )
+
+    def test_an_empty_secrets_manager_prefix_reads_no_team_names(self, monkeypatch):
+        configure(monkeypatch, "secrets", SM_BACKEND, variables_prefix="")
+        sent = count_requests(task_backend().backend.client)
+        with pytest.raises(InvalidDestinationError) as raised:
+            SecretsBackendDestination(TEAM_KEY, team_name="team_a").write(token())
+        assert str(raised.value) == (
+            "The SecretsManagerBackend of [secrets] backend has an empty variables_prefix, and then reads no "
+            "team-scoped names: team 'team_a''s token could only go under the global name, which every team's "
+            "tasks read. Set variables_prefix in [secrets] backend_kwargs, or pass a SecretsManagerDestination "
+            "with the name to write."
+        )
+        assert (sent, secret_names()) == ([], [])
+
+    @pytest.mark.parametrize(
+        ("key", "team", "message"),
+        [
+            ("connect--agent-1", None, "secret_key 'connect--agent-1' holds '--'"),
+            ("connect--agent-1", "team_a", "secret_key 'connect--agent-1' holds '--'"),
+            ("-agent-1", "team_a", "secret_key '-agent-1' starts with '-'"),
+            (TEAM_KEY, "ops-", "The task's team 'ops-' ends with '-'"),
+            (TEAM_KEY, "x", "The task's team 'x' is not a team name Airflow accepts"),
+        ],
+    )
+    def test_bad_names_are_refused_before_any_aws_call(self, monkeypatch, key, team, message):
+        configure(monkeypatch, "secrets", SM_BACKEND)
+        sent = count_requests(task_backend().backend.client)
+        destination = SecretsBackendDestination(key, team_name=team)
+        with pytest.raises(InvalidDestinationError, match=re.escape(message)):
+            destination.write(token())
+        assert (sent, secret_names()) == ([], [])
+
+    def test_a_reference_of_a_team_the_backend_has_nothing_for(self, monkeypatch):
+        configure(monkeypatch, "secrets", SM_BACKEND)
+        reference = {"kind": "secrets_backend", "secret_key": TEAM_KEY, "team_name": "team_b"}
+        with pytest.raises(TokenReadError) as raised:
+            load_federation_token(reference)
+        assert str(raised.value) == (
+            "The secrets backend has no Variable 'connect/agents/agent-1' for team 'team_b'; was the token written?"
+        )
+
+
+class TestTeamsWithoutTeamNamesInTheAmazonProvider:
+    """Airflow < 3.2, multi-team off, or an amazon provider that reads no team-scoped Variables: as before."""
+
+    def test_multi_team_off_ignores_the_team(self, monkeypatch):
+        configure(monkeypatch, "secrets", SM_BACKEND)
+        reference = SecretsBackendDestination(TEAM_KEY, team_name="team_a").write(token())
+        assert reference["secret_id"] == "airflow/variables/connect/agents/agent-1"
+        assert "team_name" not in reference
+
+    def test_an_amazon_provider_without_team_names_keeps_the_global_name(self, monkeypatch):
+        from airflow.providers.amazon.aws.secrets import secrets_manager
+
+        monkeypatch.delattr(secrets_manager, "TEAM_SEP", raising=False)  # as amazon releases before teams
+        monkeypatch.setenv("AIRFLOW__CORE__MULTI_TEAM", "True")
+        configure(monkeypatch, "workers", SM_BACKEND)
+        reference = SecretsBackendDestination(TEAM_KEY, team_name="team_old").write(token())
+        assert secret_names() == ["airflow/variables/connect/agents/agent-1"]
+        assert "team_name" not in reference

@@ -14,6 +14,7 @@ from airflow_connect_fed.destinations import SecretsBackendDestination
 from airflow_connect_fed.destinations.secrets_backend import task_backend
 from airflow_connect_fed.destinations.secrets_manager import DESCRIPTION
 from airflow_connect_fed.destinations.stored_tokens import StoredAgentTokens
+from airflow_connect_fed.destinations.teams import amazon_team_separator
 from airflow_connect_fed.exceptions import InvalidDestinationError, TokenPruneError
 from airflow_connect_fed.token import FederationToken
 from tests.destinations.conftest import EXPIRES, SM_BACKEND, SSM_BACKEND
@@ -190,3 +191,55 @@ class TestBackends:
     def test_a_template_without_the_user_field(self):
         with pytest.raises(InvalidDestinationError, match=r"has no '\{user\}'"):
             StoredAgentTokens(INSTANCE_ID, "connect/agents")
+
+
+@pytest.mark.skipif(
+    amazon_team_separator() is None,
+    reason="the installed apache-airflow-providers-amazon reads no team-scoped Variables (no TEAM_SEP)",
+)
+class TestTeams:
+    """Multi-team mode: a team's task lists and deletes its team's tokens only."""
+
+    @pytest.fixture(autouse=True)
+    def multi_team(self, monkeypatch):
+        monkeypatch.setenv("AIRFLOW__CORE__MULTI_TEAM", "True")
+
+    @staticmethod
+    def store_for(team: str | None, user: str) -> None:
+        token = FederationToken.from_dict(
+            success_body(user=user, expires_at=EXPIRES), instance_id=INSTANCE_ID
+        )
+        SecretsBackendDestination(secret_key_for(user, TEMPLATE), team_name=team).write(token, user)
+
+    @pytest.mark.parametrize(
+        ("store_backend", "prefix"), [(SM_BACKEND, "teams/connect."), (SSM_BACKEND, "/airflow/variables/")]
+    )
+    def test_each_team_finds_and_deletes_its_own(self, monkeypatch, store_backend, prefix):
+        if store_backend == SSM_BACKEND:
+            configure(monkeypatch, SSM_BACKEND)
+        for team, user in [
+            ("team_a", "agent-1"),
+            ("team_a", "a--b"),
+            ("team_b", "agent-1"),
+            (None, "agent-2"),
+        ]:
+            self.store_for(team, user)
+        team_a = StoredAgentTokens(INSTANCE_ID, TEMPLATE, "team_a")
+        assert found(team_a) == {"agent-1": "connect/agents/agent-1", "a--b": "connect/agents/a_2D_2Db"}
+        assert team_a.name_prefix == f"{prefix}team_a--connect/agents/"
+        assert found(StoredAgentTokens(INSTANCE_ID, TEMPLATE, "team_b")) == {
+            "agent-1": "connect/agents/agent-1"
+        }
+        assert found(StoredAgentTokens(INSTANCE_ID, TEMPLATE)) == {"agent-2": "connect/agents/agent-2"}
+
+        deleted, missing = team_a.delete(team_a.find().tokens, None)
+        assert ([token.connect_user for token in deleted], missing) == (["a--b", "agent-1"], [])
+        assert found(team_a) == {}
+        assert found(StoredAgentTokens(INSTANCE_ID, TEMPLATE, "team_b")) == {
+            "agent-1": "connect/agents/agent-1"
+        }
+        assert found(StoredAgentTokens(INSTANCE_ID, TEMPLATE)) == {"agent-2": "connect/agents/agent-2"}
+
+    def test_a_template_starting_with_a_dash_is_refused_for_a_team(self):
+        with pytest.raises(InvalidDestinationError, match=r"secret_key '-agent-1' starts with '-'"):
+            StoredAgentTokens(INSTANCE_ID, "-{user}", "team_a").check()

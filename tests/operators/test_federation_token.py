@@ -9,6 +9,7 @@ import subprocess
 import sys
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 import structlog
@@ -19,6 +20,7 @@ from moto import mock_aws
 from airflow_connect_fed import load_federation_token, metrics, secret_key_for
 from airflow_connect_fed.destinations import SecretsManagerDestination, TokenDestination
 from airflow_connect_fed.destinations.secrets_backend import task_backend
+from airflow_connect_fed.destinations.teams import amazon_team_separator
 from airflow_connect_fed.exceptions import (
     AccessDeniedError,
     BulkFederationError,
@@ -1043,3 +1045,54 @@ def stored_user(secrets, user: str) -> str:
     value = json.loads(secrets.get_secret_value(SecretId=f"connect/agents/{user}")["SecretString"])
     assert value["Credentials"]["AccessToken"]  # a whole token
     return value["ConnectUser"]
+
+
+@pytest.mark.skipif(
+    amazon_team_separator() is None,
+    reason="the installed apache-airflow-providers-amazon reads no team-scoped Variables (no TEAM_SEP)",
+)
+@pytest.mark.integration
+def test_a_teams_tokens_go_where_only_its_tasks_read_and_are_reused_there(setup, monkeypatch):
+    emulator, instance, role_arn, users, _, _ = setup
+    backend_env(monkeypatch, emulator)
+    monkeypatch.setenv("AIRFLOW__CORE__MULTI_TEAM", "True")
+    team_a, team_b = ({"dag_run": SimpleNamespace(team_name=team)} for team in ("team_a", "team_b"))
+
+    def bulk(context, **kwargs):
+        return GetFederationTokensOperator(
+            task_id="bulk",
+            instance_id=instance["id"],
+            connect_users=users[:2],
+            role_arn=role_arn,
+            aws_conn_id="emu",
+            **kwargs,
+        ).execute(context)
+
+    values = bulk(team_a)
+    single = GetFederationTokenOperator(
+        task_id="one",
+        instance_id=instance["id"],
+        connect_user=users[2],
+        role_arn=role_arn,
+        secret_key="connect/agents/{user}",
+        aws_conn_id="emu",
+    ).execute(team_a)
+    names = sorted(s["Name"] for s in emulator.client("secretsmanager").list_secrets()["SecretList"])
+    assert names == [f"airflow/variables/team_a--connect/agents/{user}" for user in users[:3]]
+    assert [values[users[0]]["team_name"], values[users[1]]["team_name"], single["team_name"]] == [
+        "team_a"
+    ] * 3
+    configured = task_backend().backend
+    for user in users[:3]:
+        key = secret_key_for(user)
+        assert json.loads(configured.get_variable(key, team_name="team_a"))["ConnectUser"] == user
+        assert configured.get_variable(key, team_name="team_b") is None
+        assert configured.get_variable(key) is None
+    stored = json.loads(configured.get_variable(secret_key_for(users[2]), team_name="team_a"))
+    assert load_federation_token(single).user_id == stored["UserId"]  # read as the reference records: team_a
+
+    emulator.counters.reset()
+    bulk(team_a, reuse_if_valid_for=60)  # reuse reads team_a's tokens: nothing to fetch
+    assert emulator.counters.totals().received == 0
+    bulk(team_b, reuse_if_valid_for=60)  # team_b has none of its own
+    assert emulator.counters.totals().received == 2

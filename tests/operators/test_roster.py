@@ -10,6 +10,7 @@ import math
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 from airflow.sdk import DAG, Asset
@@ -17,6 +18,7 @@ from airflow.sdk import DAG, Asset
 from airflow_connect_fed import load_federation_token, secret_key_for
 from airflow_connect_fed.destinations.base import serialize
 from airflow_connect_fed.destinations.secrets_manager import DESCRIPTION, INSTANCE_TAG
+from airflow_connect_fed.destinations.teams import amazon_team_separator
 from airflow_connect_fed.exceptions import (
     InvalidDestinationError,
     InvalidInputError,
@@ -69,8 +71,8 @@ class Site:
     def secrets_manager(self) -> bool:
         return self.backend == SM_BACKEND
 
-    def refresh(self, instance: str, users: list[str]) -> None:
-        """Store each user's token as the bulk operator does."""
+    def refresh(self, instance: str, users: list[str], context: dict | None = None) -> None:
+        """Store each user's token as the bulk operator does (in a task of ``context``)."""
         GetFederationTokensOperator(
             task_id="refresh",
             instance_id=instance,
@@ -79,7 +81,7 @@ class Site:
             aws_conn_id="emu",
             requests_per_second=200,
             burst=50,
-        ).execute({})
+        ).execute(context or {})
 
     def write_by_hand(self, user: str, text: str) -> None:
         name = self.name_of(user)
@@ -541,3 +543,20 @@ def test_a_prune_counts_the_tokens_it_deleted(stored, monkeypatch):
             {"instance_id": stored.instance, "operator": "PruneFederationTokensOperator"},
         )
     ]
+
+
+@pytest.mark.skipif(
+    amazon_team_separator() is None,
+    reason="the installed apache-airflow-providers-amazon reads no team-scoped Variables (no TEAM_SEP)",
+)
+def test_a_teams_prune_deletes_its_teams_tokens_only(sm_site, monkeypatch):
+    monkeypatch.setenv("AIRFLOW__CORE__MULTI_TEAM", "True")
+    team_a, team_b = ({"dag_run": SimpleNamespace(team_name=team)} for team in ("team_a", "team_b"))
+    sm_site.refresh(sm_site.instance, USERS, team_a)
+    sm_site.refresh(sm_site.instance, USERS, team_b)
+    kept = [user for user in USERS if user != DEPARTED]
+    assert sm_site.prune(team_a, keep_users=kept) == [secret_key_for(DEPARTED)]
+    assert sm_site.sent == {"ListSecrets": 1, "DeleteSecret": 1}
+    assert sm_site.names() == {f"airflow/variables/team_a--{secret_key_for(user)}" for user in kept} | {
+        f"airflow/variables/team_b--{secret_key_for(user)}" for user in USERS
+    }
