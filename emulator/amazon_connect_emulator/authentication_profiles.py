@@ -41,7 +41,7 @@ import botocore.session
 from botocore.model import StructureShape
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Mapping
 
     from moto.connect.models import Instance
 
@@ -165,13 +165,11 @@ class AuthenticationProfiles:
         self,
         periodic_session_duration: int = DEFAULT_PERIODIC_SESSION_DURATION,
         max_session_duration: int = DEFAULT_MAX_SESSION_DURATION,
-        clock: Callable[[], float] = time.time,
     ) -> None:
         self._defaults = (
             check_minutes("periodic_session_duration", periodic_session_duration, "PeriodicSessionDuration"),
             check_minutes("max_session_duration", max_session_duration, "MaxSessionDuration"),
         )
-        self._clock = clock
         self._lock = threading.Lock()
         self._profiles: weakref.WeakKeyDictionary[Instance, AuthenticationProfile] = (
             weakref.WeakKeyDictionary()
@@ -250,7 +248,7 @@ class AuthenticationProfiles:
         return profile
 
     def _now(self) -> float:
-        return round(self._clock(), 3)
+        return round(time.time(), 3)
 
 
 def _field(member: str) -> str:
