@@ -15,6 +15,7 @@ import weakref
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -39,12 +40,15 @@ from airflow_connect_fed._client.roster import PAGE_SIZE
 from airflow_connect_fed._client.sensitive import protect
 from airflow_connect_fed._client.session_credentials import SessionCredentials
 from airflow_connect_fed._client.token_bucket import (
+    DESCRIBE_AUTHENTICATION_PROFILE,
     GET_FEDERATION_TOKEN,
+    LIST_AUTHENTICATION_PROFILES,
     SEARCH_USERS,
     OperationQuota,
     Permit,
     TokenBucket,
 )
+from airflow_connect_fed.session_lifetimes import SessionDurations
 from airflow_connect_fed.token import FederationToken
 
 if TYPE_CHECKING:
@@ -228,6 +232,42 @@ class FederationClient:
             except BotoCoreError as error:
                 raise _connection_error(error, instance.instance_id) from error
         return sorted(usernames)
+
+    def session_durations(self, instance_id: str) -> SessionDurations:
+        """``ConnectFederationHook.get_session_durations``: the instance's default authentication
+        profile (``ListAuthenticationProfiles``, then ``DescribeAuthenticationProfile``), as the
+        connection's identity. One request each, not paced: retries cover a throttled one."""
+        instance = InstanceRef.parse(instance_id)
+        caller = _Caller(self._connect_client(instance.resolve_region(self.region_name)))
+        quota = LIST_AUTHENTICATION_PROFILES
+        try:
+            pages = caller.client.get_paginator("list_authentication_profiles").paginate(
+                InstanceId=instance.instance_id
+            )
+            summaries = [
+                summary for page in pages for summary in page.get("AuthenticationProfileSummaryList", ())
+            ]
+            default = next((summary for summary in summaries if summary.get("IsDefault")), None)
+            if default is None:
+                raise exc.ConnectApiError(
+                    f"ListAuthenticationProfiles for instance {instance.instance_id!r} lists {len(summaries)} "
+                    "authentication profile(s) and no default one, so its session durations are unknown.",
+                    instance_id=instance.instance_id,
+                )
+            quota = DESCRIBE_AUTHENTICATION_PROFILE
+            profile = caller.client.describe_authentication_profile(
+                InstanceId=instance.instance_id, AuthenticationProfileId=default["Id"]
+            )["AuthenticationProfile"]
+        except ClientError as error:
+            raise self._translate(error, instance, caller, quota) from error
+        except BotoCoreError as error:
+            raise _connection_error(error, instance.instance_id) from error
+        return SessionDurations(
+            profile_id=profile["Id"],
+            profile_name=profile.get("Name", ""),
+            access_token=timedelta(minutes=profile["PeriodicSessionDuration"]),
+            refresh_token=timedelta(minutes=profile["MaxSessionDuration"]),
+        )
 
     def caller_arn(self) -> str:
         """The ARN of the identity the connection authenticates as (STS ``GetCallerIdentity``).

@@ -51,6 +51,9 @@ GET_FEDERATION_TOKEN = OperationQuota("GetFederationToken", DEFAULT_REQUESTS_PER
 #: SearchUsers: 2 requests/s, burst 5 by default; ``[connect_federation] search_users_requests_per_second``
 #: and ``search_users_burst``.
 SEARCH_USERS = OperationQuota("SearchUsers", 2.0, 5, option_prefix="search_users_")
+#: The authentication profile reads ``connect-fed check`` makes, once each: not paced, named in errors.
+LIST_AUTHENTICATION_PROFILES = OperationQuota("ListAuthenticationProfiles", 2.0, 5)
+DESCRIBE_AUTHENTICATION_PROFILE = OperationQuota("DescribeAuthenticationProfile", 2.0, 5)
 #: Secrets Manager's writes (PutSecretValue with UpdateSecret and the replication calls: a combined 50
 #: requests/s per account and region, not adjustable), which the bulk path paces its token writes to;
 #: ``[connect_federation] secretsmanager_writes_per_second`` and ``secretsmanager_writes_burst``.

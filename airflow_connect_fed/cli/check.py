@@ -1,8 +1,9 @@
 """``connect-fed check``: can this configuration get a federation token? One line per step.
 
 Steps: the calling identity (refused when it is the account root), the instance answering, the
-identity mapping to a Connect user, and the token's expiry. A failed step says why and what to do;
-the steps after it are skipped. Exit 0 when all pass, 254 when AWS refused, 255 when it was not
+identity mapping to a Connect user, the token's expiry, and the instance's session durations (its
+default authentication profile, when the identity may read it: a SKIP otherwise, never a FAIL).
+A failed step says why and what to do; the steps after it are skipped. Exit 0 when all pass, 254 when AWS refused, 255 when it was not
 reached. The token itself is never printed.
 """
 
@@ -30,6 +31,7 @@ Status = Literal["PASS", "FAIL", "SKIP"]
 _STYLES: dict[Status, Style] = {"PASS": "passed", "FAIL": "failed", "SKIP": "skipped"}
 _USER_ERRORS = (exc.UserNotFoundError, exc.DuplicateResourceError)
 IDENTITY, INSTANCE, USER, EXPIRY = "identity", "instance reachable", "user mapped", "token expiry"
+SESSIONS = "session durations"
 
 
 @dataclass(frozen=True)
@@ -57,8 +59,11 @@ def run(args: argparse.Namespace) -> ExitCode:
         identity, exit_code = _identity(hook)
         if exit_code is ExitCode.SUCCESS:
             federation, exit_code = _federation(hook, args)
+            federation.append(_sessions(hook, args.instance_id, federation[0]))
         else:
-            federation = [Step(name, "SKIP", "needs the identity") for name in (INSTANCE, USER, EXPIRY)]
+            federation = [
+                Step(name, "SKIP", "needs the identity") for name in (INSTANCE, USER, EXPIRY, SESSIONS)
+            ]
     steps = [identity, *federation]
     for step in steps:
         print(step.line(palette))
@@ -130,6 +135,36 @@ def _failed(error: exc.ConnectApiError) -> list[Step]:
         return [Step(INSTANCE, "PASS", f"instance {error.instance_id} answered"), failed_user, no_token]
     failed_instance = Step(INSTANCE, "FAIL", f"({error.error_code}) {error}")
     return [failed_instance, Step(USER, "SKIP", "needs the instance"), no_token]
+
+
+def _sessions(hook: ConnectFederationHook, instance_id: str, instance: Step) -> Step:
+    """The instance's session durations and the refresh schedule they advise; SKIP when unreadable."""
+    if instance.status == "FAIL":
+        return Step(SESSIONS, "SKIP", "needs the instance")
+    try:
+        durations = hook.get_session_durations(instance_id)
+    except exc.AccessDeniedError:
+        return Step(
+            SESSIONS,
+            "SKIP",
+            "this identity may not read the instance's authentication profiles (connect:ListAuthenticationProfiles, "
+            "connect:DescribeAuthenticationProfile)",
+        )
+    except exc.ConnectApiError as error:
+        return Step(SESSIONS, "SKIP", f"({error.error_code or type(error).__name__}) {error}")
+    advice = durations.advised_schedule
+    return Step(
+        SESSIONS,
+        "PASS",
+        f"access tokens live {_minutes(durations.access_token)} (PeriodicSessionDuration), refresh tokens "
+        f"{_minutes(durations.refresh_token)} (MaxSessionDuration), profile {durations.profile_name!r}; to keep a "
+        f"stored token usable, refresh every {_minutes(advice.run_every)} with reuse_if_valid_for="
+        f"{_minutes(advice.reuse_if_valid_for)}",
+    )
+
+
+def _minutes(duration: timedelta) -> str:
+    return f"{duration.total_seconds() / 60:g} min"
 
 
 def _expiry(token: FederationToken) -> Step:

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from botocore.config import Config
 
     from airflow_connect_fed import exceptions as exc
+    from airflow_connect_fed.session_lifetimes import SessionDurations
     from airflow_connect_fed.token import FederationToken
 
 
@@ -168,6 +169,18 @@ class ConnectFederationHook(AwsBaseHook):
             burst=burst,
             shared_quota_conn_id=self.shared_quota_conn_id,
         )
+
+    def get_session_durations(self, instance_id: str) -> SessionDurations:
+        """The session durations of the instance's default authentication profile: how long its access
+        tokens (``PeriodicSessionDuration``) and refresh tokens (``MaxSessionDuration``) live.
+
+        Needs ``connect:ListAuthenticationProfiles`` and ``connect:DescribeAuthenticationProfile``;
+        without them AWS's ``AccessDeniedException`` is raised as
+        :class:`~airflow_connect_fed.exceptions.AccessDeniedError`.
+
+        :param instance_id: Connect instance ID or instance ARN.
+        """
+        return self.federation.session_durations(instance_id)
 
     def caller_arn(self) -> str:
         """The ARN of the identity the connection authenticates as (STS ``GetCallerIdentity``).

@@ -33,8 +33,8 @@ from airflow_connect_fed.exceptions import (
     UserNotFoundError,
 )
 from airflow_connect_fed.operators.base import ConnectOperator, annotate_outlets, rendered
-from airflow_connect_fed.refresh_schedule import schedule_warnings
 from airflow_connect_fed.secret_key import DEFAULT_SECRET_KEY, USER_FIELD, secret_key_for
+from airflow_connect_fed.session_lifetimes import schedule_warnings
 from airflow_connect_fed.token import ACCESS_TOKEN_MAX_LIFETIME
 
 if TYPE_CHECKING:

@@ -7,6 +7,7 @@ import re
 import threading
 import time
 from contextlib import suppress
+from datetime import timedelta
 
 import pytest
 from botocore.exceptions import ClientError
@@ -38,8 +39,36 @@ def test_token_for_a_connect_user(connect):
     assert token.instance_id == instance["id"]
     assert f"instance/{instance['id']}/agent/" in token.user_arn
     assert token.is_valid()
-    assert 11.9 * 3600 < token.expires_in().total_seconds() <= 12 * 3600
+    # The default authentication profile: 60-minute access tokens, 720-minute refresh tokens.
+    assert 59.9 * 60 < token.expires_in().total_seconds() <= 60 * 60
+    assert 719.9 * 60 < token.refresh_expires_in().total_seconds() <= 720 * 60
     assert emulator.counters.totals().succeeded == 1
+
+
+def test_the_tokens_lifetimes_follow_the_instances_authentication_profile(connect, emu_connection):
+    emulator, instance, role_arn = connect
+    client = emulator.client("connect", **emu_connection)
+    (profile,) = client.list_authentication_profiles(InstanceId=instance["id"])[
+        "AuthenticationProfileSummaryList"
+    ]
+    client.update_authentication_profile(
+        InstanceId=instance["id"], AuthenticationProfileId=profile["Id"], PeriodicSessionDuration=10
+    )
+    durations = hook().get_session_durations(instance["id"])
+    assert (durations.profile_id, durations.access_token, durations.refresh_token) == (
+        profile["Id"],
+        timedelta(minutes=10),
+        timedelta(minutes=720),
+    )
+    token = hook().get_federation_token(instance["id"], connect_user="agent-1", role_arn=role_arn)
+    assert 9.9 * 60 < token.expires_in().total_seconds() <= 10 * 60
+    assert 719.9 * 60 < token.refresh_expires_in().total_seconds() <= 720 * 60
+    # boto3 on its own, as the connection's IAM user, gets the same two lifetimes from the same instance.
+    emulator.create_user(instance["id"], "airflow-worker")
+    answer = emulator.client("connect", **emu_connection).get_federation_token(InstanceId=instance["id"])
+    credentials = answer["Credentials"]
+    assert abs(credentials["AccessTokenExpiration"] - token.access_token_expiration) < timedelta(seconds=5)
+    assert abs(credentials["RefreshTokenExpiration"] - token.refresh_token_expiration) < timedelta(seconds=5)
 
 
 def test_instance_arn(connect):

@@ -27,7 +27,13 @@ def check(cli: Cli, federation: Federation, *options: str) -> tuple[int, dict[st
 def test_all_steps_pass(cli, federation, agent_conn):
     code, steps, summary = check(cli, federation, "--conn-id", agent_conn)
     assert code == 0
-    assert list(steps) == ["identity", "instance reachable", "user mapped", "token expiry"]
+    assert list(steps) == [
+        "identity",
+        "instance reachable",
+        "user mapped",
+        "token expiry",
+        "session durations",
+    ]
     assert steps["identity"] == ("PASS", f"arn:aws:sts::123456789012:assumed-role/ConnectFederation/{AGENT}")
     assert steps["instance reachable"] == (
         "PASS",
@@ -39,10 +45,48 @@ def test_all_steps_pass(cli, federation, agent_conn):
     )
     status, detail = steps["token expiry"]
     assert status == "PASS"
-    assert detail.startswith(
-        ("access token valid for 11h59m, until ", "access token valid for 11h58m, until ")
+    assert detail.startswith(("access token valid for 0h59m, until ", "access token valid for 0h58m, until "))
+    assert steps["session durations"] == (
+        "PASS",
+        "access tokens live 60 min (PeriodicSessionDuration), refresh tokens 720 min (MaxSessionDuration), "
+        "profile 'Default Authentication Profile'; to keep a stored token usable, refresh every 27 min with "
+        "reuse_if_valid_for=32 min",
     )
-    assert summary == "4 passed, 0 failed, 0 skipped"
+    assert summary == "5 passed, 0 failed, 0 skipped"
+
+
+def test_the_session_durations_are_the_instances_profiles(cli, federation, agent_conn):
+    federation.emulator.set_session_durations(
+        federation.instance_id, periodic_session_duration=10, max_session_duration=480
+    )
+    code, steps, _ = check(cli, federation, "--conn-id", agent_conn)
+    assert code == 0
+    status, detail = steps["token expiry"]
+    assert status == "PASS"
+    assert detail.startswith(("access token valid for 0h09m, until ", "access token valid for 0h10m, until "))
+    status, detail = steps["session durations"]
+    assert status == "PASS"
+    assert detail.startswith("access tokens live 10 min (PeriodicSessionDuration), refresh tokens 480 min")
+    assert detail.endswith("refresh every 2 min with reuse_if_valid_for=7 min")
+
+
+class DeniedProfiles:
+    """A hook whose identity may not read authentication profiles."""
+
+    def get_session_durations(self, instance_id):
+        raise exc.AccessDeniedError("denied", error_code="AccessDeniedException")
+
+
+def test_an_identity_that_may_not_read_profiles_skips_the_step():
+    step = check_module._sessions(
+        DeniedProfiles(), "i-1", check_module.Step("instance reachable", "PASS", "")
+    )
+    assert step == check_module.Step(
+        "session durations",
+        "SKIP",
+        "this identity may not read the instance's authentication profiles (connect:ListAuthenticationProfiles, "
+        "connect:DescribeAuthenticationProfile)",
+    )
 
 
 def test_connect_user_passes_through_the_role(cli, federation, agent_conn):
@@ -64,7 +108,8 @@ def test_unknown_user_fails_the_mapping_step(cli, federation, agent_conn):
     assert detail.startswith("(UserNotFoundException) ")
     assert "Create a Connect user whose username equals" in detail
     assert steps["token expiry"] == ("SKIP", "no token")
-    assert summary == "2 passed, 1 failed, 1 skipped"
+    assert steps["session durations"][0] == "PASS"
+    assert summary == "3 passed, 1 failed, 1 skipped"
 
 
 def test_unknown_instance_fails_the_instance_step(cli, federation, agent_conn):
@@ -72,7 +117,11 @@ def test_unknown_instance_fails_the_instance_step(cli, federation, agent_conn):
     assert result.exit_code == 254
     lines = result.stdout.splitlines()
     assert lines[1].startswith("FAIL  instance reachable (ResourceNotFoundException) ")
-    assert lines[2:4] == ["SKIP  user mapped        needs the instance", "SKIP  token expiry       no token"]
+    assert lines[2:5] == [
+        "SKIP  user mapped        needs the instance",
+        "SKIP  token expiry       no token",
+        "SKIP  session durations  needs the instance",
+    ]
 
 
 def test_root_identity_refused_before_any_federation_call(cli, federation, agent_conn):
@@ -83,7 +132,7 @@ def test_root_identity_refused_before_any_federation_call(cli, federation, agent
     assert status == "FAIL"
     assert detail.startswith(f"{ROOT_ARN} is the account root, which Amazon Connect refuses to federate.")
     assert "--connect-user with --role-arn" in detail
-    assert summary == "0 passed, 1 failed, 3 skipped"
+    assert summary == "0 passed, 1 failed, 4 skipped"
     assert federation.emulator.counters.totals().received == 0
 
 

@@ -23,9 +23,10 @@ def fetch(cli: Cli, federation: Federation, *options: str) -> tuple[int, str, st
     return result.exit_code, result.stdout, result.stderr
 
 
-def in_twelve_hours(value: str) -> bool:
+def expires_in_about(value: str, minutes: int) -> bool:
+    """``value`` is about ``minutes`` from now: the emulator's default profile gives 60 (access) and 720 (refresh)."""
     expires = datetime.fromisoformat(value)
-    return abs(expires - (datetime.now(UTC) + timedelta(hours=12))) < timedelta(minutes=1)
+    return abs(expires - (datetime.now(UTC) + timedelta(minutes=minutes))) < timedelta(minutes=1)
 
 
 class TestOutput:
@@ -39,9 +40,9 @@ class TestOutput:
         assert response["SignInUrl"] == federation.sign_in_url
         credentials = response["Credentials"]
         assert credentials["AccessToken"] == credentials["RefreshToken"] == REDACTED
-        for name in ("AccessTokenExpiration", "RefreshTokenExpiration"):
+        for name, minutes in (("AccessTokenExpiration", 60), ("RefreshTokenExpiration", 720)):
             assert ISO_UTC.match(credentials[name])
-            assert in_twelve_hours(credentials[name])
+            assert expires_in_about(credentials[name], minutes)
         assert out.startswith('{\n    "UserId": ')  # indented by four, as the AWS CLI
 
     def test_text(self, cli, federation, agent_conn):
@@ -55,8 +56,8 @@ class TestOutput:
         ]
         label, access_token, access_expiry, refresh_token, refresh_expiry = credentials
         assert (label, access_token, refresh_token) == ("CREDENTIALS", REDACTED, REDACTED)
-        assert in_twelve_hours(access_expiry)
-        assert in_twelve_hours(refresh_expiry)
+        assert expires_in_about(access_expiry, 60)
+        assert expires_in_about(refresh_expiry, 720)
 
     def test_table(self, cli, federation, agent_conn):
         code, out, _ = fetch(cli, federation, "--conn-id", agent_conn, "--output", "table")
@@ -74,7 +75,8 @@ class TestOutput:
         assert rows["SignInUrl"] == federation.sign_in_url
         assert rows["UserId"] == federation.user_id
         assert rows["AccessToken"] == rows["RefreshToken"] == REDACTED
-        assert in_twelve_hours(rows["AccessTokenExpiration"])
+        assert expires_in_about(rows["AccessTokenExpiration"], 60)
+        assert expires_in_about(rows["RefreshTokenExpiration"], 720)
         credentials_title = next(line for line in lines if "Credentials" in line)
         assert credentials_title.startswith("||")
         assert credentials_title.endswith("||")

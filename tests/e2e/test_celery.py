@@ -362,7 +362,6 @@ def test_the_shared_quota_kept_throttling_under_two_percent(fleet):
     assert CONFIGURED_RPS / 2 <= float(fleet["quota_keys"][QUOTA_DB][key]["rate"]) <= CONFIGURED_RPS
 
 
-
 def test_the_run_recorded_its_wall_time_against_n_over_quota(fleet):
     # Measured, not asserted: `make bench` reports the wall time beside N / quota. The pace itself is
     # asserted above, through the emulator's throttle count and the shared bucket's rate in Redis.

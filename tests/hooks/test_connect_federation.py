@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 
 import pytest
@@ -583,3 +583,69 @@ class TestListConnectUsers:
             with pytest.raises(error_class, match=message):
                 hook.list_connect_users(instance_id, **kwargs)
             stub.assert_no_pending_responses()
+
+
+class TestGetSessionDurations:
+    PROFILE_ID = "a1b2c3d4-0000-0000-0000-000000000001"
+
+    def answer(self, stub: Stubber, summaries: list[dict]) -> None:
+        stub.add_response(
+            "list_authentication_profiles",
+            {"AuthenticationProfileSummaryList": summaries},
+            {"InstanceId": INSTANCE_ID},
+        )
+
+    def test_reads_the_default_profile(self):
+        hook = make_hook()
+        other = {"Id": "b-other", "Name": "Contractors", "IsDefault": False}
+        default = {"Id": self.PROFILE_ID, "Name": "Default", "IsDefault": True}
+        with stubbed(hook) as stub:
+            self.answer(stub, [other, default])
+            stub.add_response(
+                "describe_authentication_profile",
+                {
+                    "AuthenticationProfile": {
+                        "Id": self.PROFILE_ID,
+                        "Name": "Default",
+                        "PeriodicSessionDuration": 15,
+                        "MaxSessionDuration": 480,
+                    }
+                },
+                {"InstanceId": INSTANCE_ID, "AuthenticationProfileId": self.PROFILE_ID},
+            )
+            durations = hook.get_session_durations(INSTANCE_ID)
+            stub.assert_no_pending_responses()
+        assert durations.profile_id == self.PROFILE_ID
+        assert durations.profile_name == "Default"
+        assert durations.access_token == timedelta(minutes=15)
+        assert durations.refresh_token == timedelta(hours=8)
+        assert durations.advised_schedule.run_every == timedelta(minutes=4)
+
+    def test_access_denied_names_the_operation(self):
+        hook = make_hook()
+        with stubbed(hook) as stub:
+            stub.add_client_error(
+                "list_authentication_profiles",
+                "AccessDeniedException",
+                "User is not authorized to perform connect:ListAuthenticationProfiles",
+                403,
+            )
+            with pytest.raises(exc.AccessDeniedError) as raised:
+                hook.get_session_durations(INSTANCE_ID)
+        assert str(raised.value).startswith(f"ListAuthenticationProfiles for instance {INSTANCE_ID!r} as ")
+        assert raised.value.error_code == "AccessDeniedException"
+
+    def test_no_default_profile_is_an_error_naming_the_count(self):
+        hook = make_hook()
+        with stubbed(hook) as stub:
+            self.answer(stub, [{"Id": "b-other", "Name": "Contractors", "IsDefault": False}])
+            with pytest.raises(
+                exc.ConnectApiError, match="lists 1 authentication profile\\(s\\) and no default"
+            ):
+                hook.get_session_durations(INSTANCE_ID)
+
+    def test_a_bad_instance_id_is_refused_before_any_call(self):
+        hook = make_hook()
+        # The Stubber holds no answer: a request would fail with StubResponseError, not this.
+        with stubbed(hook), pytest.raises(exc.InvalidInstanceIdError, match="'not an instance id!'"):
+            hook.get_session_durations("not an instance id!")

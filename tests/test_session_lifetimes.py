@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from airflow_connect_fed.refresh_schedule import (
+from airflow_connect_fed.session_lifetimes import (
     SECRETS_MANAGER_WRITE_INTERVAL,
     advised_schedule,
     rewrite_interval,

@@ -27,6 +27,23 @@ RUN_SLACK = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
+class SessionDurations:
+    """What an instance's default authentication profile sets (``DescribeAuthenticationProfile``)."""
+
+    profile_id: str
+    profile_name: str
+    #: ``PeriodicSessionDuration``: the access token's life.
+    access_token: timedelta
+    #: ``MaxSessionDuration``: the refresh token's life, the longest a signed-in session lasts.
+    refresh_token: timedelta
+
+    @property
+    def advised_schedule(self) -> RefreshSchedule:
+        """The refresh schedule that keeps a stored token usable on this instance."""
+        return advised_schedule(self.access_token)
+
+
+@dataclass(frozen=True)
 class RefreshSchedule:
     """A refresh DAG's schedule and reuse window, and what follows from them for one agent's secret."""
 
