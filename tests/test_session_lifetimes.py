@@ -86,3 +86,22 @@ def test_the_ten_minute_advice_is_secrets_managers_and_needs_a_previous_run(run_
         run_every=run_every, reuse_window=None, access_lifetime=15 * MINUTE, secrets_manager=secrets_manager
     )
     assert warnings == []
+
+
+def test_the_how_tos_table_is_the_advised_schedule():
+    """docs/howto/session-lifetimes.rst tabulates advised_schedule; each row is recomputed here."""
+    from pathlib import Path
+
+    text = (Path(__file__).parents[1] / "docs" / "howto" / "session-lifetimes.rst").read_text()
+    table = text.split("   * - PeriodicSessionDuration\n", 1)[1].split("\n\n", 1)[0]
+    rows = table.split("   * - ")[1:]  # what precedes the first: the rest of the header row
+    cells = [[cell.strip() for cell in row.split("\n     - ")] for row in rows]
+    assert [row[0] for row in cells] == ["10 min", "15 min", "20 min", "30 min", "45 min", "60 min (default)"]
+    for lifetime, run_every, window, rewrite_every, met in cells:
+        advice = advised_schedule(int(lifetime.split()[0]) * MINUTE)
+        assert [run_every, window, rewrite_every] == [
+            f"{advice.run_every // MINUTE} min",
+            f"{advice.reuse_if_valid_for // MINUTE} min",
+            f"{advice.rewrite_every // MINUTE} min",
+        ]
+        assert met == ("met" if advice.rewrite_every >= SECRETS_MANAGER_WRITE_INTERVAL else "not met")
