@@ -1,8 +1,10 @@
 """End to end: a real Airflow scheduler rotates an agent's token on its own, and no token leaks.
 
-The emulator hands out tokens that live 15 minutes, so the example DAG's
-``reuse_if_valid_for=timedelta(hours=7)`` never holds and every scheduled run
-gets a new token and writes a new version of the secret. Airflow runs as in
+The emulator hands out access tokens that live 15 minutes, so the example DAG's
+``reuse_if_valid_for=timedelta(minutes=30)`` never holds and every scheduled run
+gets a new token and writes a new version of the secret; the task log says both
+(the window is never met, and the secret is rewritten more often than Secrets
+Manager's advised once every 10 minutes). Airflow runs as in
 production, from an isolated AIRFLOW_HOME with SQLite: ``airflow api-server``
 (the execution API the tasks talk to), ``airflow dag-processor`` and
 ``airflow scheduler`` with the LocalExecutor, on free ports.
@@ -234,15 +236,23 @@ def test_task_logs_exist_and_hold_no_token(scheduled):
     airflow = scheduled["airflow"]
     logs = airflow.home / "logs"
     done = _successful(airflow.dag_runs(PRODUCER), "scheduled")
+    rewrites = []
     for run_id in done:
         run_logs = logs / f"dag_id={PRODUCER}" / f"run_id={run_id}"
         (log,) = (run_logs / "task_id=refresh_token").glob("attempt=*.log")
         text = log.read_text()
         assert f"Got a federation token for {scheduled['user_arn']}" in text
         assert (
+            "reuse_if_valid_for (30.0 min) is not shorter than the access tokens this instance issues" in text
+        )
+        rewrites += [line for line in text.splitlines() if "AWS advises at most once every 10.0 min" in line]
+        assert (
             f"Stored the token in Variable 'connect/agents/{AGENT}': secret '{SECRET_ID}' (version " in text
         )
         assert list((run_logs / "task_id=check_stored_token").glob("attempt=*.log"))
+    # Each run after the first successful one knows the interval (Airflow's prev_start_date_success).
+    assert len(rewrites) >= len(done) - 1 >= 1
+    assert all("rewrite each agent's Secrets Manager secret about every" in line for line in rewrites)
     files = [path for path in logs.rglob("*") if path.is_file()]
     assert len(files) >= 2 * len(done)
     needles = _needles(scheduled)
