@@ -13,7 +13,7 @@ import os
 import re
 import subprocess
 import sys
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -79,6 +79,25 @@ def test_access_token_expiration(cli, federation, agent_conn, aws_env, output):
     assert ISO_UTC.match(ours), ours
     assert ISO_UTC.match(theirs), theirs
     assert abs(datetime.fromisoformat(ours) - datetime.fromisoformat(theirs)) < timedelta(seconds=5)
+
+
+@pytest.fixture
+def ten_minute_access_tokens(federation):
+    """The instance's profile at PeriodicSessionDuration=10 for one test (the fixture is the module's)."""
+    federation.emulator.set_session_durations(federation.instance_id, periodic_session_duration=10)
+    yield
+    federation.emulator.set_session_durations(federation.instance_id, periodic_session_duration=60)
+
+
+def test_both_lifetimes_follow_the_profile_as_the_aws_cli_reads_them(
+    cli, federation, agent_conn, aws_env, ten_minute_access_tokens
+):
+    ours, theirs = json.loads(connect_fed(cli, federation)), json.loads(aws(federation, aws_env))
+    now = datetime.now(UTC)
+    for name, minutes in (("AccessTokenExpiration", 10), ("RefreshTokenExpiration", 720)):
+        mine, aws_cli = (datetime.fromisoformat(document["Credentials"][name]) for document in (ours, theirs))
+        assert abs(mine - aws_cli) < timedelta(seconds=5), name
+        assert abs(mine - (now + timedelta(minutes=minutes))) < timedelta(seconds=30), name
 
 
 def test_json_document_has_the_same_shape(cli, federation, agent_conn, aws_env):
