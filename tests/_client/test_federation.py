@@ -63,6 +63,14 @@ def test_the_tokens_lifetimes_follow_the_instances_authentication_profile(connec
     token = hook().get_federation_token(instance["id"], connect_user="agent-1", role_arn=role_arn)
     assert 9.9 * 60 < token.expires_in().total_seconds() <= 10 * 60
     assert 719.9 * 60 < token.refresh_expires_in().total_seconds() <= 720 * 60
+    # Eleven minutes on, the refresh token lives for hours more, but the token signs no one in.
+    later = token.access_token_expiration + timedelta(minutes=1)
+    assert not token.is_valid(now=later)
+    assert token.refresh_expires_in(later) > timedelta(hours=11)
+    with pytest.raises(exc.InvalidFederationTokenError) as refused:
+        token.sign_in_form(now=later)
+    assert f"expired at {token.access_token_expiration.isoformat()}" in str(refused.value)
+    assert f"its refresh token expires at {token.refresh_token_expiration.isoformat()}" in str(refused.value)
     # boto3 on its own, as the connection's IAM user, gets the same two lifetimes from the same instance.
     emulator.create_user(instance["id"], "airflow-worker")
     answer = emulator.client("connect", **emu_connection).get_federation_token(InstanceId=instance["id"])
