@@ -22,9 +22,10 @@ $(STAMP): pyproject.toml emulator/pyproject.toml constraints.txt
 	  --editable ".[test,redis,e2e]" --editable ./emulator
 	touch $@
 
-# The unit tests on each earlier Airflow 3 minor, then everything on the newest (.venv).
+# The unit tests on each earlier Airflow 3 minor, the emulator's tests alone (test-emulator-alone), then
+# every provider test on the newest (.venv); plain `pytest` runs the emulator's tests there too.
 test: $(STAMP) servers lint docs docs-as-published $(AIRFLOW_MINORS:%=test-airflow-%) test-emulator-alone
-	CONNECT_FED_REQUIRE_BROWSER=1 $(PY) -m pytest --durations=25
+	CONNECT_FED_REQUIRE_BROWSER=1 $(PY) -m pytest tests --durations=25
 
 # The end-to-end tests start PostgreSQL and Redis, and drive Chromium through its driver, all from
 # Debian's packages; install them when missing (nothing is downloaded when the tests run).
