@@ -56,8 +56,8 @@ def measure(section: Section) -> None:
     section.add(
         "Second run: GetFederationToken requests",
         str(received[1]),
-        "the same DAG again while the stored token is valid for longer than reuse_if_valid_for (7 h of a "
-        f"12 h token); counted by the emulator ({seconds[1]:.1f} s for the run).",
+        "the same DAG again while the stored access token is valid for longer than reuse_if_valid_for (30 min "
+        f"of a 60-minute access token); counted by the emulator ({seconds[1]:.1f} s for the run).",
         "0",
         received[1] == 0,
     )

@@ -666,22 +666,21 @@ def _match(environ: WSGIEnvironment) -> tuple[str, dict[str, str]] | None:
 
 
 def _check_instance_id(instance_id: str) -> None:
-    if len(instance_id) > MAX_INSTANCE_ID_LENGTH:
-        raise ConnectError(
-            "InvalidParameterException",
-            f"InstanceId must be 1 to {MAX_INSTANCE_ID_LENGTH} characters, got {len(instance_id)} "
-            f"characters starting {instance_id[:20]!r}",
-        )
+    _check_length("InstanceId", instance_id, MAX_INSTANCE_ID_LENGTH)
 
 
 def _profile_id(profile_id: str) -> str:
-    if len(profile_id) > MAX_PROFILE_ID_LENGTH:
+    _check_length("AuthenticationProfileId", profile_id, MAX_PROFILE_ID_LENGTH)
+    return profile_id
+
+
+def _check_length(name: str, value: str, maximum: int) -> None:
+    """A path parameter AWS caps at ``maximum`` characters: 400 InvalidParameterException beyond."""
+    if len(value) > maximum:
         raise ConnectError(
             "InvalidParameterException",
-            f"AuthenticationProfileId must be 1 to {MAX_PROFILE_ID_LENGTH} characters, got {len(profile_id)} "
-            f"characters starting {profile_id[:20]!r}",
+            f"{name} must be 1 to {maximum} characters, got {len(value)} characters starting {value[:20]!r}",
         )
-    return profile_id
 
 
 def _found(
