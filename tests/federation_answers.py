@@ -21,14 +21,16 @@ CALLER_ARN = f"arn:aws:iam::{ACCOUNT}:user/airflow-worker"
 def success_body(
     user: str = "agent-1", region: str = "us-east-1", expires_at: datetime | None = None
 ) -> dict:
-    """A GetFederationToken response for ``user`` of ``INSTANCE_ID``, with ``ACCESS_TOKEN`` and ``REFRESH_TOKEN``."""
-    expires_at = expires_at or datetime.now(UTC) + timedelta(hours=12)
+    """A GetFederationToken response for ``user`` of ``INSTANCE_ID``, with ``ACCESS_TOKEN`` and ``REFRESH_TOKEN``:
+    as the default authentication profile issues them, an access token for 60 minutes (or until
+    ``expires_at``) and a refresh token for 11 hours more."""
+    expires_at = expires_at or datetime.now(UTC) + timedelta(minutes=60)
     return {
         "Credentials": {
             "AccessToken": ACCESS_TOKEN,
             "AccessTokenExpiration": expires_at.timestamp(),
             "RefreshToken": REFRESH_TOKEN,
-            "RefreshTokenExpiration": (expires_at + timedelta(hours=12)).timestamp(),
+            "RefreshTokenExpiration": (expires_at + timedelta(hours=11)).timestamp(),
         },
         "SignInUrl": f"https://example.my.connect.aws/auth/sign-in?user={user}",
         "UserArn": f"arn:aws:connect:{region}:{ACCOUNT}:instance/{INSTANCE_ID}/agent/{user}-id",
