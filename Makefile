@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 AIRFLOW_MINORS := 3.0 3.1 3.2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: venv test servers unit lint demo bench docs constraints clean test-emulator-alone docs-as-published \
+.PHONY: venv test checks servers unit lint demo bench docs constraints clean test-emulator-alone docs-as-published \
   $(AIRFLOW_MINORS:%=test-airflow-%) $(AIRFLOW_MINORS:%=constraints-airflow-%)
 
 venv: $(STAMP)
@@ -22,10 +22,14 @@ $(STAMP): pyproject.toml emulator/pyproject.toml constraints.txt
 	  --editable ".[test,redis,e2e]" --editable ./emulator
 	touch $@
 
-# The unit tests on each earlier Airflow 3 minor, the emulator's tests alone (test-emulator-alone), then
-# every provider test on the newest (.venv); plain `pytest` runs the emulator's tests there too.
-test: $(STAMP) servers lint docs docs-as-published $(AIRFLOW_MINORS:%=test-airflow-%) test-emulator-alone
+# The checks (lint, docs, the unit tests on each earlier Airflow 3 minor, the emulator's tests alone), two at
+# a time with each one's output kept together; then every provider test on the newest (.venv), alone, since
+# its end-to-end tests pace to quotas in real time. A plain `pytest` runs the emulator's tests there too.
+test: $(STAMP) servers
+	$(MAKE) --no-print-directory -j2 --output-sync=target checks
 	CONNECT_FED_REQUIRE_BROWSER=1 $(PY) -m pytest tests --durations=25
+
+checks: lint docs docs-as-published $(AIRFLOW_MINORS:%=test-airflow-%) test-emulator-alone
 
 # The end-to-end tests start PostgreSQL and Redis, and drive Chromium through its driver, all from
 # Debian's packages; install them when missing (nothing is downloaded when the tests run).
