@@ -18,6 +18,8 @@ import math
 from dataclasses import dataclass
 from datetime import timedelta
 
+from airflow_connect_fed.exceptions import InvalidInputError
+
 #: AWS's advice for one Secrets Manager secret: at most one write every 10 minutes.
 SECRETS_MANAGER_WRITE_INTERVAL = timedelta(minutes=10)
 #: What a reader of the stored token needs left when it reads: time to start and sign in.
@@ -60,6 +62,8 @@ def rewrite_interval(
 ) -> timedelta:
     """How often runs every ``run_every`` write a new token, each reusing the stored one while its
     access token (which lives ``access_lifetime``) has more than ``reuse_window`` left."""
+    if run_every <= timedelta(0):
+        raise InvalidInputError(f"run_every must be a positive timedelta, got {run_every!r}.")
     if reuse_window is None or reuse_window >= access_lifetime:
         return run_every
     reuses = math.ceil((access_lifetime - reuse_window) / run_every) - 1

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 
+from airflow_connect_fed.exceptions import InvalidInputError
 from airflow_connect_fed.session_lifetimes import (
     SECRETS_MANAGER_WRITE_INTERVAL,
     advised_schedule,
@@ -29,6 +30,13 @@ MINUTE = timedelta(minutes=1)
 def test_rewrite_interval(run_every, window, lifetime, rewrite_every):
     window = window * MINUTE if window is not None else None
     assert rewrite_interval(run_every * MINUTE, window, lifetime * MINUTE) == rewrite_every * MINUTE
+
+
+@pytest.mark.parametrize("run_every", [timedelta(0), -MINUTE])
+def test_rewrite_interval_needs_runs_that_come(run_every):
+    with pytest.raises(InvalidInputError) as raised:
+        rewrite_interval(run_every, None, 60 * MINUTE)
+    assert str(raised.value) == f"run_every must be a positive timedelta, got {run_every!r}."
 
 
 @pytest.mark.parametrize(
