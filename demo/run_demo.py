@@ -90,7 +90,12 @@ def _leaks(sandbox: AirflowSandbox, outputs: list[str], token: FederationToken) 
 
 def _show(token: FederationToken, agent: str, where: str) -> None:
     print(f"  {agent} ({token.user_arn})")
-    print(f"    access token ****, expires {token.access_token_expiration:%Y-%m-%d %H:%M:%S} UTC")
+    print(
+        f"    access token ****, expires {token.access_token_expiration:%Y-%m-%d %H:%M:%S} UTC (signs in until then)"
+    )
+    print(
+        f"    refresh token ****, expires {token.refresh_token_expiration:%Y-%m-%d %H:%M:%S} UTC (ends the session)"
+    )
     print(f"    stored in {where}")
 
 
